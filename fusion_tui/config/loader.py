@@ -1,0 +1,98 @@
+"""Find, read and validate the config file; turn failures into errors people can act on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from fusion_tui.config.settings import Settings
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. The message names the file, the key and the problem."""
+
+
+def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """--config FILE, else $FUSION_CONFIG, else ./config.yaml if it exists, else None."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("FUSION_CONFIG")
+    if env:
+        return Path(env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror or exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _format_errors(path: Path | None, exc: ValidationError) -> str:
+    where = str(path) if path else "(defaults and environment)"
+    lines = [f"{where}: invalid configuration"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        lines.append(f"  {key}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Load settings from the resolved config file and the environment.
+
+    `overrides` (keyword, already-parsed values) win over both; tests use them.
+    Raises ConfigError with a readable message.
+    """
+    resolved = resolve_config_path(path)
+    file_data = _read_yaml(resolved) if resolved else {}
+
+    class _FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, _DictSource(settings_cls, file_data))
+
+    try:
+        loaded = _FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(resolved, exc)) from exc
+    return Settings.model_validate(loaded.model_dump())
+
+
+class _DictSource(PydanticBaseSettingsSource):
+    """A settings source over an already-parsed YAML mapping."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)

@@ -1,0 +1,155 @@
+"""The settings schema. This is a public contract: users' config files rely on these names."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+UpstreamType = Literal["anthropic", "simulated"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    """Address to listen on. Loopback by default."""
+    port: int = Field(8787, ge=0, le=65535)
+    """TCP port to listen on (0 picks a free one)."""
+    auth_key_env: str | None = None
+    """Name of an environment variable holding the key clients must send; null: no client auth."""
+    max_body_mb: float = Field(32.0, gt=0)
+    """Largest request body accepted, in MiB."""
+
+
+class FaultSettings(_Strict):
+    """Fault knobs of the simulated upstream, for reliability tests."""
+
+    status: int | None = Field(None, ge=400, le=599)
+    """Answer every failing request with this HTTP status."""
+    retry_after_s: float | None = Field(None, ge=0)
+    """Send a Retry-After header with failures."""
+    fail_first_n: int = Field(0, ge=0)
+    """Fail only the first N requests (0 with `status` set: fail every request)."""
+    cut_after_events: int | None = Field(None, ge=1)
+    """Cut streams after this many SSE events, without a final event."""
+
+
+class UpstreamSettings(_Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    """Unique id, used in pools and in x-fusion-route."""
+    type: UpstreamType
+    """Wire protocol: anthropic, or simulated (a built-in model for demos and tests)."""
+    model: str
+    """Model name sent upstream."""
+    base_url: str | None = None
+    """Base URL of the API (without /v1)."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the API key. Keys are never put in config."""
+    timeout_s: float = Field(600.0, gt=0)
+    """Connect, first-byte and idle-gap timeout for one call, in seconds."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Extra headers sent with every call."""
+    first_token_ms: float = Field(30.0, ge=0)
+    """simulated: delay before the first token."""
+    tokens_per_s: float = Field(200.0, gt=0)
+    """simulated: streaming speed."""
+    fault: FaultSettings = Field(default_factory=FaultSettings)
+    """simulated: fault injection."""
+
+    @model_validator(mode="after")
+    def _needs_base_url(self) -> UpstreamSettings:
+        if self.type == "anthropic" and not self.base_url:
+            self.base_url = "https://api.anthropic.com"
+        return self
+
+    @property
+    def simulated(self) -> bool:
+        """True for the built-in simulated model."""
+        return self.type == "simulated"
+
+    def api_key(self) -> str | None:
+        """The API key from the environment, if configured and set."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+
+class PoolSettings(_Strict):
+    actor: list[str] = Field(default_factory=list)
+    """Upstream ids that act (answer with tools); the first serves `single` mode."""
+    compact: list[str] = Field(default_factory=list)
+    """Fast models for trivial work."""
+    regular: list[str] = Field(default_factory=list)
+    """Round-robin pool for normal work."""
+    council: list[str] = Field(default_factory=list)
+    """Advisors for council-then-act."""
+    judge: list[str] = Field(default_factory=list)
+    """Who writes the briefing or fuses a panel."""
+    panel: list[str] = Field(default_factory=list)
+    """Members answering tool-free hard requests."""
+
+
+class RoutingSettings(_Strict):
+    mode: Literal["single"] = "single"
+    """single: the first actor serves everything. (smart and all come with the gate.)"""
+
+
+class SessionSettings(_Strict):
+    dir: Path = Path("~/.local/share/fusion-tui/sessions")
+    """Folder for session recordings (one JSONL file per session)."""
+    record: Literal["full", "metadata"] = "full"
+    """full keeps request and response bodies; metadata keeps only the events' facts."""
+
+    @property
+    def path(self) -> Path:
+        """`dir` with ~ expanded."""
+        return self.dir.expanduser()
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Sources, strongest first: FUSION_ environment variables
+    (nested with `__`, e.g. FUSION_SERVER__PORT=9000), then the YAML file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FUSION_", env_nested_delimiter="__", extra="forbid",
+        use_attribute_docstrings=True,
+    )
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    """Where the proxy listens."""
+    upstreams: list[UpstreamSettings] = Field(default_factory=list)
+    """Models the proxy can call."""
+    pools: PoolSettings = Field(default_factory=PoolSettings)
+    """Which upstreams play which part."""
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    """How requests are routed."""
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    """Where and how sessions are recorded."""
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Settings:
+        ids = [u.id for u in self.upstreams]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"upstream ids must be unique; repeated: {', '.join(dupes)}")
+        known = set(ids)
+        for pool_name in PoolSettings.model_fields:
+            for member in getattr(self.pools, pool_name):
+                if member not in known:
+                    raise ValueError(
+                        f"pools.{pool_name} names '{member}', which is not an upstream id "
+                        f"(known: {', '.join(ids) or 'none'})")
+        if not self.pools.actor:
+            raise ValueError("pools.actor must name at least one upstream")
+        return self
+
+    def upstream(self, upstream_id: str) -> UpstreamSettings:
+        """The upstream with this id (KeyError if none)."""
+        for u in self.upstreams:
+            if u.id == upstream_id:
+                return u
+        raise KeyError(upstream_id)

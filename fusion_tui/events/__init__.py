@@ -1,0 +1,44 @@
+"""The contract between the core and everything that watches it.
+
+Events are frozen dataclasses named in the past tense. The bus delivers them; the codec writes
+and reads them as JSON lines. This package uses the standard library only.
+"""
+
+from fusion_tui.events.bus import EventBus, Subscription
+from fusion_tui.events.codec import SCHEMA_VERSION, decode_event, encode_event
+from fusion_tui.events.model import (
+    EVENT_TYPES,
+    BreakerChanged,
+    ClassifierStateChanged,
+    Event,
+    GateDecided,
+    RequestCancelled,
+    RequestReceived,
+    ResponseFinished,
+    RouteChosen,
+    SessionPinned,
+    SteeringApplied,
+    StreamStarted,
+    UpstreamFailed,
+)
+
+__all__ = [
+    "EVENT_TYPES",
+    "SCHEMA_VERSION",
+    "BreakerChanged",
+    "ClassifierStateChanged",
+    "Event",
+    "EventBus",
+    "GateDecided",
+    "RequestCancelled",
+    "RequestReceived",
+    "ResponseFinished",
+    "RouteChosen",
+    "SessionPinned",
+    "SteeringApplied",
+    "StreamStarted",
+    "Subscription",
+    "UpstreamFailed",
+    "decode_event",
+    "encode_event",
+]

@@ -1,0 +1,1 @@
+"""Wire protocols: SSE framing, the Anthropic Messages shapes, error bodies."""

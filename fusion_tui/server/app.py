@@ -1,0 +1,34 @@
+"""The aiohttp application factory."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from fusion_tui.core.state import ProxyState
+from fusion_tui.server import info, messages
+from fusion_tui.server.app_keys import STATE
+from fusion_tui.server.errors import error_middleware
+
+__all__ = ["STATE", "create_app"]
+
+
+def create_app(state: ProxyState) -> web.Application:
+    """Build the proxy's web application around `state`."""
+    max_mb = state.settings.server.max_body_mb
+    app = web.Application(middlewares=[error_middleware],
+                          client_max_size=int(max_mb * 1024 * 1024))
+    app[STATE] = state
+    app.router.add_route("GET", "/", info.hello)
+    app.router.add_route("GET", "/api/hello", info.hello)
+    app.router.add_get("/health", info.health)
+    app.router.add_post("/v1/messages", messages.messages)
+    app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)
+    app.router.add_get("/v1/models", info.list_models)
+    app.router.add_get("/v1/models/{model_id}", info.get_model)
+
+    async def close_upstreams(app: web.Application) -> None:
+        for upstream in state.upstreams.values():
+            await upstream.close()
+
+    app.on_cleanup.append(close_upstreams)
+    return app

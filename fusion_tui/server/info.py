@@ -1,0 +1,72 @@
+"""Liveness, health and the model list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from fusion_tui.server.app_keys import STATE
+from fusion_tui.server.errors import anthropic_error
+
+FUSION_MODEL = "fusion"
+
+
+async def hello(request: web.Request) -> web.Response:
+    """200 for HEAD/GET / and /api/hello (connectivity probes)."""
+    return web.json_response({"ok": True, "service": "fusion-tui"})
+
+
+def _upstream_health(request: web.Request) -> list[dict[str, Any]]:
+    state = request.app[STATE]
+    rows = []
+    for u in state.settings.upstreams:
+        key_state = "none" if not u.api_key_env else ("set" if u.api_key() else "missing")
+        rows.append({"id": u.id, "type": u.type, "model": u.model,
+                     "simulated": u.simulated, "api_key": key_state})
+    return rows
+
+
+async def health(request: web.Request) -> web.Response:
+    """Version, address, upstreams, classifier state, recording folder."""
+    state = request.app[STATE]
+    return web.json_response({
+        "status": "ok",
+        "version": state.version,
+        "listening": state.address,
+        "routing": {"mode": state.settings.routing.mode},
+        "upstreams": _upstream_health(request),
+        "classifier": {"ready": False, "state": "disabled",
+                       "reason": "routing.mode=single does not use the classifier"},
+        "sessions": {"dir": str(state.settings.sessions.path),
+                     "record": state.settings.sessions.record},
+    })
+
+
+def _model_entries(request: web.Request) -> list[dict[str, Any]]:
+    state = request.app[STATE]
+    created = datetime.fromtimestamp(state.started, UTC).isoformat().replace("+00:00", "Z")
+    entries = [{"type": "model", "id": FUSION_MODEL,
+                "display_name": "fusion (routed by fusion-tui)", "created_at": created}]
+    for u in state.settings.upstreams:
+        label = f"{u.id} ({u.model}, simulated)" if u.simulated else f"{u.id} ({u.model})"
+        entries.append({"type": "model", "id": u.id, "display_name": label,
+                        "created_at": created})
+    return entries
+
+
+async def list_models(request: web.Request) -> web.Response:
+    """GET /v1/models in Anthropic's list shape."""
+    data = _model_entries(request)
+    return web.json_response({"data": data, "has_more": False,
+                              "first_id": data[0]["id"], "last_id": data[-1]["id"]})
+
+
+async def get_model(request: web.Request) -> web.Response:
+    """GET /v1/models/{id}."""
+    wanted = request.match_info["model_id"]
+    for entry in _model_entries(request):
+        if entry["id"] == wanted:
+            return web.json_response(entry)
+    return anthropic_error(404, f"model {wanted!r} not found")

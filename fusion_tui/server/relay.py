@@ -1,0 +1,107 @@
+"""Relay an upstream's reply to the client: bytes pass through untouched, while a parser
+alongside collects what the events need (content, usage, stop reason)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from fusion_tui.protocols.anthropic import MessageAccumulator, error_body, error_type_for
+from fusion_tui.protocols.sse import SSEParser, encode_sse
+from fusion_tui.upstreams import UpstreamError, UpstreamReply
+
+
+@dataclass
+class Outcome:
+    """What the client received."""
+
+    status: int
+    input_tokens: int = 0
+    output_tokens: int = 0
+    stop_reason: str | None = None
+    error: str | None = None
+    content: list[dict[str, Any]] = field(default_factory=list)
+    ttfb_ms: float | None = None
+
+
+async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
+    """A complete (non-streamed) reply, success or error, passed through as received."""
+    raw = reply.body or b""
+    outcome = Outcome(reply.status)
+    try:
+        parsed = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        parsed = None
+    if reply.ok and isinstance(parsed, dict):
+        usage = parsed.get("usage") or {}
+        outcome.input_tokens = int(usage.get("input_tokens") or 0)
+        outcome.output_tokens = int(usage.get("output_tokens") or 0)
+        outcome.stop_reason = parsed.get("stop_reason")
+        outcome.content = list(parsed.get("content") or [])
+    elif not reply.ok:
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            outcome.error = str(parsed["error"].get("message", ""))
+        else:
+            # Not an Anthropic error body (an HTML gateway page, say): wrap it so the client
+            # still gets its protocol's shape, with the upstream's words kept.
+            outcome.error = raw[:300].decode("utf-8", "replace") or f"HTTP {reply.status}"
+            raw = orjson.dumps(error_body(reply.status, f"upstream error: {outcome.error}"))
+    elif parsed is None:
+        outcome.status = 502
+        outcome.error = "upstream answered 2xx with a body that is not JSON"
+        raw = orjson.dumps(error_body(502, outcome.error))
+    out_headers = dict(headers)
+    if "retry-after" in reply.headers:
+        out_headers["retry-after"] = reply.headers["retry-after"]
+    response = web.Response(status=outcome.status, body=raw, content_type="application/json",
+                            headers=out_headers)
+    return response, outcome
+
+
+async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
+                       started: float) -> tuple[web.StreamResponse, Outcome]:
+    """Stream SSE bytes to the client as they arrive. A failure after the first byte becomes
+    an `event: error` in the stream, never a fake normal finish."""
+    response = web.StreamResponse(status=200, headers={
+        **headers, "content-type": "text/event-stream", "cache-control": "no-cache"})
+    await response.prepare(request)
+    parser = SSEParser()
+    acc = MessageAccumulator()
+    outcome = Outcome(200)
+    assert reply.stream is not None
+    try:
+        async for chunk in reply.stream:
+            if outcome.ttfb_ms is None:
+                outcome.ttfb_ms = (time.monotonic() - started) * 1000
+            await response.write(chunk)
+            for event in parser.feed(chunk):
+                try:
+                    payload = event.json()
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(payload, dict):
+                    acc.add(event.event or str(payload.get("type", "")), payload)
+    except UpstreamError as exc:
+        outcome.error = str(exc)
+    finally:
+        await reply.close()
+    if outcome.error is None and acc.error is not None:
+        outcome.error = str(acc.error.get("message", acc.error))
+    elif outcome.error is None and not acc.finished:
+        outcome.error = "upstream stream ended before message_stop"
+    if outcome.error is not None and acc.error is None:
+        status = 529 if "overloaded" in outcome.error else 502
+        await response.write(encode_sse("error", error_body(
+            status, outcome.error, error_type_for(status) if status != 502 else "api_error")))
+    if outcome.error is not None:
+        outcome.status = 502
+    outcome.input_tokens = acc.input_tokens
+    outcome.output_tokens = acc.output_tokens
+    outcome.stop_reason = acc.stop_reason
+    outcome.content = acc.content()
+    await response.write_eof()
+    return response, outcome
