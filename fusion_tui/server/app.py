@@ -18,8 +18,8 @@ def create_app(state: ProxyState) -> web.Application:
     app = web.Application(middlewares=[error_middleware],
                           client_max_size=int(max_mb * 1024 * 1024))
     app[STATE] = state
-    app.router.add_route("GET", "/", info.hello)
-    app.router.add_route("GET", "/api/hello", info.hello)
+    app.router.add_get("/", info.hello)
+    app.router.add_get("/api/hello", info.hello)
     app.router.add_get("/health", info.health)
     app.router.add_post("/v1/messages", messages.messages)
     app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)

@@ -29,9 +29,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = exc.reason if exc.status != 404 else f"no route for {request.method} {request.path}"
+        message = exc.reason
+        if exc.status == 404:
+            message = f"no route for {request.method} {request.path}"
         if exc.status == 405:
             message = f"method {request.method} not allowed on {request.path}"
         if exc.status == 413:
-            message = f"request body too large (limit {request.app[STATE].settings.server.max_body_mb:g} MiB)"
+            limit = request.app[STATE].settings.server.max_body_mb
+            message = f"request body too large (limit {limit:g} MiB)"
         return anthropic_error(exc.status, message)

@@ -1,0 +1,177 @@
+"""The Anthropic surface through the official SDK, against the simulated upstream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import pytest
+
+from tests.support.http import call
+
+READ_TOOL: dict[str, Any] = {
+    "name": "Read", "description": "Read a file",
+    "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}},
+                     "required": ["file_path"]},
+}
+
+
+@pytest.fixture
+async def sdk():
+    """Make AsyncAnthropic clients for an address; all are closed after the test."""
+    made: list[anthropic.AsyncAnthropic] = []
+
+    def make(address: str) -> anthropic.AsyncAnthropic:
+        made.append(anthropic.AsyncAnthropic(base_url=address, api_key="test", max_retries=0))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+async def test_create_returns_simulated_text_and_route_header(make_settings, start_proxy, sdk):
+    runtime = await start_proxy(make_settings())
+    client = sdk(runtime.address)
+    raw = await client.messages.with_raw_response.create(
+        model="claude-whatever", max_tokens=200,
+        messages=[{"role": "user", "content": "explain recursion"}])
+    message = await raw.parse()
+    assert raw.headers["x-fusion-route"] == "mode=single; tier=-; served_by=sim"
+    assert message.content[0].type == "text"
+    assert message.content[0].text.startswith("[simulated sim-model]")
+    assert message.stop_reason == "end_turn"
+    assert message.usage.output_tokens > 0
+
+
+async def test_stream_with_tool_use(make_settings, start_proxy, sdk):
+    runtime = await start_proxy(make_settings())
+    client = sdk(runtime.address)
+    async with client.messages.stream(
+        model="m", max_tokens=500, tools=[READ_TOOL],
+        system="Primary working directory: /tmp/project",
+        messages=[{"role": "user", "content": "read notes.md and summarise it"}],
+    ) as stream:
+        final = await stream.get_final_message()
+    tool_uses = [b for b in final.content if b.type == "tool_use"]
+    assert final.stop_reason == "tool_use"
+    assert tool_uses[0].name == "Read"
+    assert tool_uses[0].input == {"file_path": "/tmp/project/notes.md"}
+
+
+async def test_stream_tool_result_turn_finishes_with_text(make_settings, start_proxy, sdk):
+    runtime = await start_proxy(make_settings())
+    client = sdk(runtime.address)
+    async with client.messages.stream(
+        model="m", max_tokens=500, tools=[READ_TOOL],
+        messages=[
+            {"role": "user", "content": "read notes.md"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1",
+                                               "name": "Read",
+                                               "input": {"file_path": "notes.md"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
+                                          "content": "the secret word is pineapple"}]},
+        ],
+    ) as stream:
+        text = "".join([t async for t in stream.text_stream])
+    assert "pineapple" in text
+
+
+async def test_structured_output_is_valid_json_for_schema(make_settings, start_proxy):
+    runtime = await start_proxy(make_settings())
+    schema = {"type": "object", "properties": {"title": {"type": "string"},
+                                               "count": {"type": "integer", "minimum": 3}},
+              "required": ["title", "count"], "additionalProperties": False}
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body={
+        "model": "m", "max_tokens": 100, "tools": [],
+        "output_config": {"format": {"type": "json_schema", "schema": schema}},
+        "messages": [{"role": "user", "content": "title this session"}]})
+    import json
+    value = json.loads(reply.json()["content"][0]["text"])
+    assert set(value) == {"title", "count"} and isinstance(value["title"], str)
+    assert value["count"] >= 3
+
+
+async def test_count_tokens_and_models(make_settings, start_proxy, sdk):
+    runtime = await start_proxy(make_settings())
+    client = sdk(runtime.address)
+    counted = await client.messages.count_tokens(
+        model="m", messages=[{"role": "user", "content": "how many tokens is this " * 20}])
+    assert counted.input_tokens > 20
+    models = [m.id async for m in client.models.list()]
+    assert models == ["fusion", "sim"]
+    assert (await client.models.retrieve("sim")).display_name == "sim (sim-model, simulated)"
+    with pytest.raises(anthropic.NotFoundError):
+        await client.models.retrieve("nope")
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    (b"{not json", "not valid JSON"),
+    (b"[1, 2]", "JSON object"),
+    (b'{"model": "m", "messages": []}', "max_tokens"),
+    (b'{"max_tokens": 5, "messages": []}', "model"),
+    (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "robot", "content": "x"}]}',
+     "messages.0.role"),
+    (b"", "empty"),
+])
+async def test_bad_requests_get_400_in_anthropic_shape(make_settings, start_proxy, body, needle):
+    runtime = await start_proxy(make_settings())
+    reply = await call(runtime.address, "POST", "/v1/messages?beta=true", data=body,
+                       headers={"content-type": "application/json"})
+    assert reply.status == 400
+    error = reply.json()
+    assert error["type"] == "error"
+    assert error["error"]["type"] == "invalid_request_error"
+    assert needle in error["error"]["message"]
+
+
+async def test_unknown_path_and_method_and_liveness(make_settings, start_proxy):
+    runtime = await start_proxy(make_settings())
+    address = runtime.address
+    missing = await call(address, "POST", "/v1/nothing", json_body={})
+    wrong = await call(address, "GET", "/v1/messages")
+    root = await call(address, "HEAD", "/")
+    hello = await call(address, "GET", "/api/hello")
+    health = (await call(address, "GET", "/health")).json()
+    assert missing.status == 404 and missing.json()["error"]["type"] == "not_found_error"
+    assert wrong.status == 405 and "not allowed" in wrong.json()["error"]["message"]
+    assert root.status == 200 and hello.status == 200
+    assert health["listening"] == runtime.address
+    assert health["upstreams"][0] == {"id": "sim", "type": "simulated", "model": "sim-model",
+                                      "simulated": True, "api_key": "none"}
+    assert health["classifier"]["ready"] is False
+
+
+async def test_simulated_fault_status_reaches_client_with_retry_after(make_settings, start_proxy,
+                                                                     sdk):
+    settings = make_settings(upstreams=[{**_sim(), "fault": {"status": 529, "retry_after_s": 2}}])
+    runtime = await start_proxy(settings)
+    client = sdk(runtime.address)
+    with pytest.raises(anthropic.APIStatusError) as info:
+        await client.messages.create(model="m", max_tokens=10,
+                                     messages=[{"role": "user", "content": "hi"}])
+    assert info.value.status_code == 529
+    assert info.value.response.headers["retry-after"] == "2"
+    assert "simulated fault" in info.value.message
+
+
+async def test_stream_cut_becomes_error_event_not_a_finish(make_settings, start_proxy, sdk):
+    settings = make_settings(upstreams=[{**_sim(), "fault": {"cut_after_events": 4}}])
+    runtime = await start_proxy(settings)
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body={
+        "model": "m", "max_tokens": 100, "stream": True,
+        "messages": [{"role": "user", "content": "hi"}]})
+    text = reply.text
+    assert "event: error" in text
+    assert "event: message_stop" not in text
+    assert "ended before message_stop" in text
+    client = sdk(runtime.address)
+    with pytest.raises(anthropic.APIStatusError):
+        async with client.messages.stream(model="m", max_tokens=100,
+                                          messages=[{"role": "user", "content": "hi"}]) as s:
+            await s.get_final_message()
+
+
+def _sim() -> dict[str, Any]:
+    from tests.conftest import SIM
+    return dict(SIM)
