@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
+
 UpstreamType = Literal["anthropic", "simulated"]
 
 
@@ -93,9 +95,31 @@ class PoolSettings(_Strict):
     """Members answering tool-free hard requests."""
 
 
+class FailoverSettings(_Strict):
+    """Retries across a pool and the per-upstream circuit breaker."""
+
+    breaker_threshold: int = Field(3, ge=1)
+    """Consecutive failures that open an upstream's breaker."""
+    breaker_base_s: float = Field(5.0, gt=0)
+    """First open period; doubles with each trip."""
+    breaker_max_s: float = Field(120.0, gt=0)
+    """Longest open period."""
+    max_retry_wait_s: float = Field(5.0, ge=0)
+    """Longest Retry-After the proxy waits out itself when no other upstream is left."""
+
+
 class RoutingSettings(_Strict):
-    mode: Literal["single"] = "single"
-    """single: the first actor serves everything. (smart and all come with the gate.)"""
+    mode: Literal["single", "smart", "all"] = "single"
+    """single: the first actor serves everything; smart: the gate picks a tier per request;
+    all: tool-free requests go to the panel."""
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    """The local embedding model the gate runs on (smart mode)."""
+    gate: GateSettings = Field(default_factory=GateSettings)
+    """Segment bounds, harness detection and classifier knobs."""
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
+    """Retry order and circuit breaker."""
+    affinity_max_sessions: int = Field(10_000, ge=1)
+    """Sessions whose actor pin is remembered (least recently used forgotten first)."""
 
 
 class SessionSettings(_Strict):

@@ -1,0 +1,209 @@
+"""Failover: try the next candidate on failures that another upstream might not have, honour
+Retry-After, and keep a circuit breaker per upstream so a dead one is skipped quickly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+
+# Failures another upstream (or a later try) may not have.
+RETRYABLE = frozenset({0, 408, 409, 429}) | frozenset(range(500, 600))
+# Failures specific to this upstream's account or model: worth trying another member, never
+# worth retrying the same one.
+NEXT_ONLY = frozenset({401, 403, 404})
+
+
+@dataclass
+class BreakerState:
+    """One upstream's breaker."""
+
+    state: str = "closed"  # closed | open | half_open
+    failures: int = 0
+    opened_at: float = 0.0
+    open_for_s: float = 0.0
+    trips: int = 0
+    last_error: str = ""
+
+
+class CircuitBreakers:
+    """Per-upstream breakers: open after `threshold` consecutive failures, stay open for a
+    back-off that doubles with each trip (capped), then let one probe through (half-open)."""
+
+    def __init__(self, threshold: int = 3, base_s: float = 5.0, max_s: float = 120.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 on_change: Callable[[str, str, str], None] | None = None) -> None:
+        self.threshold = threshold
+        self.base_s = base_s
+        self.max_s = max_s
+        self.clock = clock
+        self.on_change = on_change
+        self.states: dict[str, BreakerState] = {}
+
+    def _get(self, upstream_id: str) -> BreakerState:
+        return self.states.setdefault(upstream_id, BreakerState())
+
+    def _set(self, upstream_id: str, breaker: BreakerState, state: str, reason: str) -> None:
+        if breaker.state != state:
+            breaker.state = state
+            if self.on_change:
+                self.on_change(upstream_id, state, reason)
+
+    def allows(self, upstream_id: str) -> bool:
+        """Whether a call may go to this upstream now (moves open -> half_open when due)."""
+        breaker = self._get(upstream_id)
+        if breaker.state == "open":
+            if self.clock() - breaker.opened_at >= breaker.open_for_s:
+                self._set(upstream_id, breaker, "half_open", "probe due")
+                return True
+            return False
+        return True
+
+    def record_success(self, upstream_id: str) -> None:
+        """A call succeeded: close the breaker."""
+        breaker = self._get(upstream_id)
+        breaker.failures = 0
+        if breaker.state != "closed":
+            breaker.trips = 0
+            self._set(upstream_id, breaker, "closed", "call succeeded")
+
+    def record_failure(self, upstream_id: str, error: str,
+                       retry_after_s: float | None = None) -> None:
+        """A call failed; open the breaker after enough failures, or at once if half-open or
+        the upstream asked for a pause (Retry-After)."""
+        breaker = self._get(upstream_id)
+        breaker.failures += 1
+        breaker.last_error = error
+        if (breaker.state == "half_open" or breaker.failures >= self.threshold
+                or retry_after_s is not None):
+            backoff = min(self.max_s, self.base_s * (2 ** breaker.trips))
+            breaker.trips += 1
+            breaker.opened_at = self.clock()
+            breaker.open_for_s = max(backoff, retry_after_s or 0.0)
+            if breaker.state == "open":
+                return
+            self._set(upstream_id, breaker, "open", error)
+
+    def snapshot(self) -> dict[str, dict[str, object]]:
+        """State of every breaker, for /health and the dashboard."""
+        now = self.clock()
+        return {uid: {"state": b.state, "failures": b.failures, "last_error": b.last_error,
+                      "retry_in_s": round(max(0.0, b.opened_at + b.open_for_s - now), 1)
+                      if b.state == "open" else 0.0}
+                for uid, b in self.states.items()}
+
+
+@dataclass
+class Attempt:
+    """One try: which upstream, the status (0: transport) and the error."""
+
+    upstream_id: str
+    status: int
+    error: str
+    retry_after_s: float | None = None
+
+
+@dataclass
+class FailoverResult:
+    """The reply that will be relayed (or the last failure), who gave it, and the tries."""
+
+    upstream_id: str
+    reply: UpstreamReply | None
+    attempts: list[Attempt] = field(default_factory=list)
+    error: UpstreamError | None = None
+
+    @property
+    def failed_over(self) -> bool:
+        """True if someone other than the first choice answered."""
+        return bool(self.attempts) and self.reply is not None
+
+
+Call = Callable[[str], Awaitable[UpstreamReply]]
+OnFailure = Callable[[Attempt, bool], None]
+
+
+async def _peek(reply: UpstreamReply) -> UpstreamReply:
+    """Wait for a stream's first chunk so a stream that dies at once can still fail over.
+    The chunk is put back in front; nothing has gone to the client yet."""
+    assert reply.stream is not None
+    stream = reply.stream
+    first = await stream.__anext__()
+
+    async def rejoined() -> AsyncIterator[bytes]:
+        yield first
+        async for chunk in stream:
+            yield chunk
+
+    reply.stream = rejoined()
+    return reply
+
+
+async def call_with_failover(candidates: list[str], call: Call, breakers: CircuitBreakers, *,
+                             max_retry_wait_s: float = 5.0,
+                             on_failure: OnFailure | None = None) -> FailoverResult:
+    """Try candidates in order until one answers with something worth relaying.
+
+    Skips upstreams whose breaker is open (unless every one is). A 401/403/404 moves to the
+    next member but is relayed if it was the last. A retryable failure on the last member is
+    retried once after its Retry-After when that is at most `max_retry_wait_s`.
+    """
+    allowed = [c for c in candidates if breakers.allows(c)] or list(candidates[:1])
+    attempts: list[Attempt] = []
+    last_reply: UpstreamReply | None = None
+    last_error: UpstreamError | None = None
+    queue = list(allowed)
+    retried_last = False
+    while queue:
+        upstream_id = queue.pop(0)
+        is_last = not queue
+        try:
+            reply = await call(upstream_id)
+            if reply.ok and reply.stream is not None:
+                reply = await _peek(reply)
+        except StopAsyncIteration:
+            attempt = Attempt(upstream_id, 0, f"{upstream_id}: stream ended before any event")
+            last_error, last_reply = UpstreamError(attempt.error), None
+        except UpstreamError as exc:
+            attempt = Attempt(upstream_id, exc.status, str(exc), exc.retry_after_s)
+            last_error, last_reply = exc, None
+        else:
+            if reply.ok:
+                breakers.record_success(upstream_id)
+                return FailoverResult(upstream_id, reply, attempts)
+            retry_after = _retry_after(reply)
+            attempt = Attempt(upstream_id, reply.status, f"HTTP {reply.status}", retry_after)
+            if reply.status not in RETRYABLE and (reply.status not in NEXT_ONLY or is_last):
+                # A client error every upstream would repeat, or the last member's refusal:
+                # relay it as it is.
+                return FailoverResult(upstream_id, reply, attempts)
+            last_reply, last_error = reply, None
+        attempts.append(attempt)
+        if attempt.status not in NEXT_ONLY:
+            breakers.record_failure(upstream_id, attempt.error, attempt.retry_after_s)
+        will_retry = bool(queue)
+        wait = attempt.retry_after_s
+        if (is_last and not retried_last and attempt.status in RETRYABLE
+                and wait is not None and wait <= max_retry_wait_s):
+            will_retry, retried_last = True, True
+            queue.append(upstream_id)
+        if on_failure:
+            on_failure(attempt, will_retry)
+        if will_retry and last_reply is not None:
+            await last_reply.close()
+        if is_last and will_retry and wait:
+            await asyncio.sleep(wait)
+    final = attempts[-1].upstream_id if attempts else candidates[0]
+    return FailoverResult(final, last_reply, attempts, last_error)
+
+
+def _retry_after(reply: UpstreamReply) -> float | None:
+    value = reply.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

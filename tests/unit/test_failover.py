@@ -1,0 +1,136 @@
+"""Failover order, Retry-After, breakers, and no failover once a stream has produced bytes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fusion_tui.routing.failover import Attempt, CircuitBreakers, call_with_failover
+from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def scripted(script: dict[str, list[object]]):
+    calls: list[str] = []
+
+    async def call(upstream_id: str) -> UpstreamReply:
+        calls.append(upstream_id)
+        outcome = script[upstream_id].pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        assert isinstance(outcome, UpstreamReply)
+        return outcome
+
+    return call, calls
+
+
+def ok() -> UpstreamReply:
+    return UpstreamReply(200, {}, body=b"{}")
+
+
+def status(code: int, retry_after: str | None = None) -> UpstreamReply:
+    headers = {"retry-after": retry_after} if retry_after else {}
+    return UpstreamReply(code, headers, body=b'{"type":"error"}')
+
+
+async def test_transport_error_and_5xx_move_to_the_next_member() -> None:
+    call, calls = scripted({"a": [UpstreamError("refused")], "b": [status(503)], "c": [ok()]})
+    failures: list[tuple[Attempt, bool]] = []
+    result = await call_with_failover(["a", "b", "c"], call, CircuitBreakers(),
+                                      on_failure=lambda a, r: failures.append((a, r)))
+    assert result.upstream_id == "c" and result.reply is not None and result.reply.ok
+    assert calls == ["a", "b", "c"]
+    assert [(f.upstream_id, f.status, retry) for f, retry in failures] == [
+        ("a", 0, True), ("b", 503, True)]
+    assert result.failed_over
+
+
+async def test_client_errors_are_relayed_without_failover() -> None:
+    call, calls = scripted({"a": [status(400)], "b": [ok()]})
+    result = await call_with_failover(["a", "b"], call, CircuitBreakers())
+    assert calls == ["a"] and result.reply is not None and result.reply.status == 400
+
+
+async def test_auth_errors_try_another_member_but_are_relayed_when_last() -> None:
+    call, calls = scripted({"a": [status(401)], "b": [status(403)]})
+    result = await call_with_failover(["a", "b"], call, CircuitBreakers())
+    assert calls == ["a", "b"]
+    assert result.reply is not None and result.reply.status == 403
+
+
+async def test_retry_after_on_the_last_member_is_waited_out_once() -> None:
+    call, calls = scripted({"a": [status(429, "0.01"), ok()]})
+    result = await call_with_failover(["a"], call, CircuitBreakers(), max_retry_wait_s=1)
+    assert calls == ["a", "a"] and result.reply is not None and result.reply.ok
+
+
+async def test_long_retry_after_is_not_waited_and_the_429_is_relayed() -> None:
+    call, calls = scripted({"a": [status(429, "60")]})
+    result = await call_with_failover(["a"], call, CircuitBreakers(), max_retry_wait_s=1)
+    assert calls == ["a"] and result.reply is not None and result.reply.status == 429
+
+
+async def test_every_member_failing_returns_the_last_error() -> None:
+    call, _ = scripted({"a": [UpstreamError("down a")], "b": [UpstreamError("down b")]})
+    result = await call_with_failover(["a", "b"], call, CircuitBreakers())
+    assert result.reply is None and str(result.error) == "down b"
+    assert [a.upstream_id for a in result.attempts] == ["a", "b"]
+
+
+async def test_stream_that_dies_before_its_first_byte_fails_over() -> None:
+    async def dead() -> AsyncIterator[bytes]:
+        raise UpstreamError("cut at once")
+        yield b""  # pragma: no cover
+
+    async def fine() -> AsyncIterator[bytes]:
+        yield b"event: a\n\n"
+        yield b"event: b\n\n"
+
+    call, _ = scripted({"a": [UpstreamReply(200, {}, stream=dead())],
+                        "b": [UpstreamReply(200, {}, stream=fine())]})
+    result = await call_with_failover(["a", "b"], call, CircuitBreakers())
+    assert result.upstream_id == "b" and result.reply is not None
+    assert result.reply.stream is not None
+    assert [c async for c in result.reply.stream] == [b"event: a\n\n", b"event: b\n\n"]
+
+
+def test_breaker_opens_half_opens_and_backs_off_with_a_cap() -> None:
+    clock = Clock()
+    changes: list[tuple[str, str]] = []
+    breakers = CircuitBreakers(threshold=2, base_s=10, max_s=25, clock=clock,
+                               on_change=lambda u, s, r: changes.append((u, s)))
+    breakers.record_failure("a", "boom")
+    assert breakers.allows("a")
+    breakers.record_failure("a", "boom")
+    assert not breakers.allows("a")
+    assert breakers.snapshot()["a"]["retry_in_s"] == 10
+    clock.now += 10
+    assert breakers.allows("a")  # half-open probe
+    breakers.record_failure("a", "still down")
+    assert not breakers.allows("a")
+    assert breakers.snapshot()["a"]["retry_in_s"] == 20  # doubled
+    clock.now += 20
+    assert breakers.allows("a")
+    breakers.record_failure("a", "still down")
+    assert breakers.snapshot()["a"]["retry_in_s"] == 25  # capped
+    clock.now += 25
+    assert breakers.allows("a")
+    breakers.record_success("a")
+    assert breakers.snapshot()["a"]["state"] == "closed"
+    assert changes == [("a", "open"), ("a", "half_open"), ("a", "open"), ("a", "half_open"),
+                       ("a", "open"), ("a", "half_open"), ("a", "closed")]
+
+
+async def test_open_breaker_is_skipped() -> None:
+    clock = Clock()
+    breakers = CircuitBreakers(threshold=1, clock=clock)
+    breakers.record_failure("a", "down")
+    call, calls = scripted({"a": [ok()], "b": [ok()]})
+    result = await call_with_failover(["a", "b"], call, breakers)
+    assert calls == ["b"] and result.upstream_id == "b"
