@@ -6,6 +6,21 @@ and reads them as JSON lines. This package uses the standard library only.
 
 from fusion_tui.events.bus import EventBus, Subscription
 from fusion_tui.events.codec import SCHEMA_VERSION, decode_event, encode_event
+from fusion_tui.events.council import (
+    ActorStarted,
+    ActorToolCalled,
+    AdvisorDelta,
+    AdvisorFinished,
+    BriefingDecided,
+    BriefingDelta,
+    BriefingHeld,
+    BriefingReady,
+    CostRecorded,
+    CouncilConvened,
+    CouncilFailed,
+    CouncilSkipped,
+    PanelMemberFinished,
+)
 from fusion_tui.events.model import (
     EVENT_TYPES,
     BreakerChanged,
@@ -23,6 +38,19 @@ from fusion_tui.events.model import (
 )
 
 __all__ = [
+    "ActorStarted",
+    "ActorToolCalled",
+    "AdvisorDelta",
+    "AdvisorFinished",
+    "BriefingDecided",
+    "BriefingDelta",
+    "BriefingHeld",
+    "BriefingReady",
+    "CostRecorded",
+    "CouncilConvened",
+    "CouncilFailed",
+    "CouncilSkipped",
+    "PanelMemberFinished",
     "EVENT_TYPES",
     "SCHEMA_VERSION",
     "BreakerChanged",

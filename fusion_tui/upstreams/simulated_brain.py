@@ -17,6 +17,7 @@ import orjson
 
 from fusion_tui.protocols.anthropic import text_of
 from fusion_tui.upstreams.schema_fill import fill
+from fusion_tui.upstreams.simulated_council import council_role_answer
 
 _CWD = re.compile(r"(?:Primary working directory|Working directory|cwd)\s*:\s*(\S+)", re.I)
 _FILE = re.compile(r"(?<![\w/])((?:~|\.{0,2}/)?[\w.\-/]*\w\.[A-Za-z0-9]{1,8})\b")
@@ -102,6 +103,9 @@ def _path_tool(tools: list[Any]) -> tuple[str, str] | None:
 
 def decide(body: dict[str, Any], model: str) -> Answer:
     """The simulated model's answer to a Messages request."""
+    role_text = council_role_answer(body, model)
+    if role_text is not None:
+        return Answer([{"type": "text", "text": role_text}])
     messages = body.get("messages") or []
     tools = body.get("tools") or []
     fmt = (body.get("output_config") or {}).get("format") or {}

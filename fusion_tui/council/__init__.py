@@ -1,0 +1,1 @@
+"""Council-then-act and the panel: several models' reasoning, one pair of hands."""

@@ -1,0 +1,90 @@
+"""One streamed text call to an upstream, collected, with a callback per piece of text."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from fusion_tui.protocols.anthropic import MessageAccumulator
+from fusion_tui.protocols.sse import SSEParser
+from fusion_tui.upstreams.base import Upstream, UpstreamError
+
+
+@dataclass
+class TextResult:
+    """What a text call produced so far (complete when `finished`)."""
+
+    text: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+    finished: bool = False
+    latency_ms: float = 0.0
+
+    @property
+    def input_tokens(self) -> int:
+        """Input tokens reported."""
+        return int(self.usage.get("input_tokens") or 0)
+
+    @property
+    def output_tokens(self) -> int:
+        """Output tokens reported."""
+        return int(self.usage.get("output_tokens") or 0)
+
+
+async def stream_text(upstream: Upstream, body: dict[str, Any], headers: Mapping[str, str],
+                      result: TextResult, on_text: Callable[[str], None] | None = None) -> None:
+    """Call `upstream` with `body` (streamed) and fill `result` as text arrives.
+
+    `result` is filled in place so a caller that cancels at a deadline keeps the partial text.
+    Raises UpstreamError for a failed call or a stream that ends with an error.
+    """
+    started = time.monotonic()
+    reply = await upstream.messages({**body, "stream": True}, headers)
+    try:
+        if not reply.ok:
+            raise UpstreamError(_error_message(reply.body, reply.status), status=reply.status)
+        parser = SSEParser()
+        acc = MessageAccumulator()
+        if reply.stream is None:
+            message = orjson.loads(reply.body or b"{}")
+            result.text = "".join(b.get("text", "") for b in message.get("content", [])
+                                  if b.get("type") == "text")
+            result.usage = dict(message.get("usage") or {})
+            result.finished = True
+            if on_text and result.text:
+                on_text(result.text)
+            return
+        async for chunk in reply.stream:
+            for event in parser.feed(chunk):
+                try:
+                    payload = event.json()
+                except orjson.JSONDecodeError:
+                    continue
+                kind = event.event or str(payload.get("type", ""))
+                acc.add(kind, payload)
+                delta = payload.get("delta") or {}
+                if kind == "content_block_delta" and delta.get("type") == "text_delta":
+                    piece = str(delta.get("text", ""))
+                    result.text += piece
+                    if on_text:
+                        on_text(piece)
+        result.usage = dict(acc.usage)
+        if acc.error is not None:
+            raise UpstreamError(f"{upstream.settings.id}: {acc.error.get('message', acc.error)}")
+        if not acc.finished:
+            raise UpstreamError(f"{upstream.settings.id}: stream ended before message_stop")
+        result.finished = True
+    finally:
+        result.latency_ms = (time.monotonic() - started) * 1000
+        await reply.close()
+
+
+def _error_message(raw: bytes | None, status: int) -> str:
+    try:
+        parsed = orjson.loads(raw or b"")
+        return f"HTTP {status}: {parsed['error']['message']}"
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return f"HTTP {status}"

@@ -1,0 +1,300 @@
+"""Convene a council: advisors in parallel under one deadline, a judge, an optional hold.
+
+The result is the briefing for the actor, or the reason the actor goes alone. Every step is
+an event. Cancelling the caller cancels every advisor and the judge at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusion_tui.config.council import CouncilSettings
+from fusion_tui.council import prompts
+from fusion_tui.council.calls import TextResult, stream_text
+from fusion_tui.council.costs import CostBook
+from fusion_tui.council.hold import HoldDesk
+from fusion_tui.council.transcript import (
+    advisor_messages,
+    describe_tools,
+    recent_context,
+    system_text,
+)
+from fusion_tui.events import Event
+from fusion_tui.events.council import (
+    AdvisorDelta,
+    AdvisorFinished,
+    BriefingDecided,
+    BriefingDelta,
+    BriefingHeld,
+    BriefingReady,
+    CouncilConvened,
+    CouncilFailed,
+)
+from fusion_tui.upstreams.base import Upstream, UpstreamError
+
+ADVISE_NOW = "(Council: give your advice on the agent's next step now.)"
+
+
+@dataclass
+class CouncilContext:
+    """What a council needs from the proxy for one request."""
+
+    session_id: str
+    request_id: str
+    upstreams: Mapping[str, Upstream]
+    settings: CouncilSettings
+    publish: Callable[[Event], None]
+    costs: CostBook
+    hold_desk: HoldDesk | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    tier: str | None = None
+
+
+@dataclass
+class Opinion:
+    """One advisor's contribution."""
+
+    advisor: str
+    state: str  # ok | partial | failed
+    text: str
+    error: str | None = None
+
+
+@dataclass
+class CouncilOutcome:
+    """The briefing for the actor (wrapped, ready to inject) or None, and why."""
+
+    briefing: str | None
+    status: str  # briefed | failed | skipped
+    reason: str = ""
+    opinions: list[Opinion] = field(default_factory=list)
+
+
+def advisor_body(
+    body: dict[str, Any], upstream: Upstream, max_tokens: int, perspective: str | None
+) -> dict[str, Any]:
+    """The advisor's request: the conversation as text, the tools described, no tools field."""
+    messages = advisor_messages(body)
+    if messages and messages[-1]["role"] == "user":
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" + ADVISE_NOW}
+    else:
+        messages.append({"role": "user", "content": ADVISE_NOW})
+    return {
+        "model": upstream.settings.model,
+        "max_tokens": max_tokens,
+        "system": prompts.advisor_system(
+            system_text(body), describe_tools(body.get("tools") or []), perspective
+        ),
+        "messages": messages,
+    }
+
+
+def judge_body(
+    body: dict[str, Any], upstream: Upstream, opinions_text: str, max_tokens: int
+) -> dict[str, Any]:
+    """The judge's request: the relevant context and the anonymised opinions."""
+    content = (
+        f"The conversation so far (most recent last):\n\n{recent_context(body)}\n\n"
+        f"The advisors' opinions:\n\n{opinions_text}\n\nWrite the briefing."
+    )
+    return {
+        "model": upstream.settings.model,
+        "max_tokens": max_tokens,
+        "system": prompts.JUDGE_INSTRUCTIONS,
+        "messages": [{"role": "user", "content": content}],
+    }
+
+
+class Council:
+    """One sitting of the council for one request."""
+
+    def __init__(self, ctx: CouncilContext) -> None:
+        self.ctx = ctx
+        self.sid = ctx.session_id
+        self.rid = ctx.request_id
+
+    async def convene(
+        self, body: dict[str, Any], actor: str, advisors: list[str], judge: str | None
+    ) -> CouncilOutcome:
+        """Run the council for `body`; never raises for an advisor's or the judge's failure."""
+        s = self.ctx.settings
+        perspectives = {
+            a: s.advisors[a].perspective or ""
+            for a in advisors
+            if a in s.advisors and s.advisors[a].perspective
+        }
+        self.ctx.publish(
+            CouncilConvened(
+                session_id=self.sid,
+                request_id=self.rid,
+                advisors=advisors,
+                judge=judge,
+                actor=actor,
+                deadline_s=s.deadline_s,
+                perspectives=perspectives,
+            )
+        )
+        opinions = await self._deliberate(body, advisors, perspectives)
+        answered = [o for o in opinions if o.state == "ok"]
+        if len(answered) < s.quorum or not any(o.text.strip() for o in opinions):
+            return self._failed(f"below_quorum:{len(answered)}/{max(s.quorum, 1)}", opinions)
+        usable = [o for o in opinions if o.state in ("ok", "partial") and o.text.strip()]
+        rng = random.Random(self.ctx.request_id)
+        rng.shuffle(usable)
+        labelled = [(chr(ord("A") + i), o.text, o.state == "partial") for i, o in enumerate(usable)]
+        order = [o.advisor for o in usable]
+        opinions_text = prompts.labelled_opinions(labelled)
+        started = time.monotonic()
+        if s.synthesize and judge:
+            try:
+                briefing = await self._judge(body, judge, opinions_text)
+            except (UpstreamError, TimeoutError) as exc:
+                reason = "judge_timeout" if isinstance(exc, TimeoutError) else "judge_error"
+                return self._failed(reason, opinions, str(exc))
+        else:
+            briefing = opinions_text
+        self.ctx.publish(
+            BriefingReady(
+                session_id=self.sid,
+                request_id=self.rid,
+                text=briefing,
+                judge=judge,
+                synthesized=bool(s.synthesize and judge),
+                order=order,
+                latency_ms=(time.monotonic() - started) * 1000,
+            )
+        )
+        final = await self._maybe_hold(briefing)
+        if final is None:
+            return CouncilOutcome(None, "skipped", "briefing_skipped", opinions)
+        return CouncilOutcome(prompts.wrap_briefing(final), "briefed", "council", opinions)
+
+    def _failed(
+        self, reason: str, opinions: list[Opinion], detail: str | None = None
+    ) -> CouncilOutcome:
+        self.ctx.publish(
+            CouncilFailed(
+                session_id=self.sid,
+                request_id=self.rid,
+                reason=reason + (f": {detail}" if detail else ""),
+            )
+        )
+        return CouncilOutcome(None, "failed", f"council_failed:{reason}", opinions)
+
+    async def _deliberate(
+        self, body: dict[str, Any], advisors: list[str], perspectives: Mapping[str, str]
+    ) -> list[Opinion]:
+        s = self.ctx.settings
+        results = {a: TextResult() for a in advisors}
+        errors: dict[str, str] = {}
+
+        async def advise(advisor: str) -> None:
+            upstream = self.ctx.upstreams[advisor]
+            request = advisor_body(body, upstream, s.advisor_max_tokens, perspectives.get(advisor))
+            try:
+                await stream_text(
+                    upstream,
+                    request,
+                    self.ctx.headers,
+                    results[advisor],
+                    lambda piece: self.ctx.publish(
+                        AdvisorDelta(
+                            session_id=self.sid, request_id=self.rid, advisor=advisor, text=piece
+                        )
+                    ),
+                )
+            except UpstreamError as exc:
+                errors[advisor] = str(exc)
+
+        tasks = {asyncio.create_task(advise(a), name=f"advisor:{a}"): a for a in advisors}
+        try:
+            _, late = await asyncio.wait(tasks, timeout=s.deadline_s)
+        finally:
+            # Reached on the deadline and on cancellation from outside (client hung up).
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        late_names = {tasks[t] for t in late}
+        opinions = []
+        for advisor in advisors:
+            result = results[advisor]
+            if advisor in errors:
+                state, error = "failed", errors[advisor]
+            elif advisor in late_names:
+                state = "partial" if result.text.strip() else "failed"
+                error = f"cut at the {s.deadline_s:g}s deadline"
+            else:
+                state, error = "ok", None
+            if result.usage or result.text:
+                self.ctx.costs.record(
+                    self.ctx.session_id, self.ctx.request_id, advisor, "advisor", result.usage
+                )
+            self.ctx.publish(
+                AdvisorFinished(
+                    session_id=self.sid,
+                    request_id=self.rid,
+                    advisor=advisor,
+                    state=state,
+                    text=result.text,
+                    error=error,
+                    input_tokens=result.input_tokens,
+                    output_tokens=result.output_tokens,
+                    latency_ms=result.latency_ms,
+                )
+            )
+            opinions.append(Opinion(advisor, state, result.text, error))
+        return opinions
+
+    async def _judge(self, body: dict[str, Any], judge: str, opinions_text: str) -> str:
+        s = self.ctx.settings
+        upstream = self.ctx.upstreams[judge]
+        result = TextResult()
+        try:
+            async with asyncio.timeout(s.deadline_s):
+                await stream_text(
+                    upstream,
+                    judge_body(body, upstream, opinions_text, s.judge_max_tokens),
+                    self.ctx.headers,
+                    result,
+                    lambda piece: self.ctx.publish(
+                        BriefingDelta(session_id=self.sid, request_id=self.rid, text=piece)
+                    ),
+                )
+        finally:
+            if result.usage or result.text:
+                self.ctx.costs.record(
+                    self.ctx.session_id, self.ctx.request_id, judge, "judge", result.usage
+                )
+        if not result.text.strip():
+            raise UpstreamError(f"{judge}: the briefing was empty")
+        return result.text
+
+    async def _maybe_hold(self, briefing: str) -> str | None:
+        s = self.ctx.settings
+        desk = self.ctx.hold_desk
+        wanted = s.hold == "always" or (s.hold == "plan" and self.ctx.tier == "plan")
+        if not wanted or desk is None or not desk.attached:
+            return briefing
+        self.ctx.publish(
+            BriefingHeld(
+                session_id=self.sid, request_id=self.rid, text=briefing, timeout_s=s.hold_timeout_s
+            )
+        )
+        decision = await desk.wait(
+            self.ctx.request_id, briefing, s.hold_timeout_s, s.hold_timeout_action
+        )
+        self.ctx.publish(
+            BriefingDecided(
+                session_id=self.sid,
+                request_id=self.rid,
+                decision=decision.decision,
+                text=decision.text or "",
+                source=decision.source,
+            )
+        )
+        return decision.text

@@ -1,0 +1,134 @@
+"""Events of the council, the panel, the actor and money."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusion_tui.events.model import Event
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilConvened(Event):
+    """A council sits: who advises, who judges, who acts, under what deadline."""
+
+    advisors: list[str]
+    judge: str | None
+    actor: str
+    deadline_s: float
+    perspectives: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilSkipped(Event):
+    """A council that would have convened did not (budget spent, switched off, no advisors)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdvisorDelta(Event):
+    """A piece of an advisor's deliberation (or a panel member's answer), as it streams."""
+
+    advisor: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdvisorFinished(Event):
+    """An advisor is done: state ok | partial | failed, with its text, usage and latency."""
+
+    advisor: str
+    state: str
+    text: str = ""
+    error: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BriefingDelta(Event):
+    """A piece of the judge's briefing."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BriefingReady(Event):
+    """The briefing the actor will get (before any hold)."""
+
+    text: str
+    judge: str | None
+    synthesized: bool
+    order: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class BriefingHeld(Event):
+    """The briefing waits for a person (approve, edit or skip) until `timeout_s`."""
+
+    text: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class BriefingDecided(Event):
+    """A held briefing was decided: approve | edit | skip | timeout; `text` is what the actor
+    gets (empty when skipped)."""
+
+    decision: str
+    text: str
+    source: str = "ui"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilFailed(Event):
+    """The council could not brief the actor (below quorum, judge error); the actor goes alone."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActorStarted(Event):
+    """The actor was called, with or without a briefing."""
+
+    actor: str
+    briefed: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActorToolCalled(Event):
+    """The actor's answer calls a tool."""
+
+    actor: str
+    name: str
+    input: dict[str, Any] = field(default_factory=dict)
+    tool_use_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PanelMemberFinished(Event):
+    """A panel member answered (or failed)."""
+
+    member: str
+    state: str
+    text: str = ""
+    error: str | None = None
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CostRecorded(Event):
+    """One upstream call's usage and cost, with its stage (advisor, judge, actor, panel)."""
+
+    upstream_id: str
+    stage: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float = 0.0
+    session_total_usd: float = 0.0
