@@ -244,3 +244,31 @@ def test_costs_and_budget() -> None:
     assert book.budget_left("s", 1.0) and not book.budget_left("s", 0.4)
     assert book.request_total("r") == pytest.approx(0.45)
     assert events[0].kind == "cost_recorded" and events[0].session_total_usd == pytest.approx(0.45)  # type: ignore[attr-defined]
+
+
+async def test_panel_gathers_anonymised_answers_and_ranks() -> None:
+    from fusion_tui.config.council import PanelSettings
+    from fusion_tui.council.panel import gather_answers, judge_request, pick_ranked
+
+    ups = {"p1": sim("p1"), "p2": sim("p2"), "bad": sim("bad", fault={"status": 500})}
+    events: list[Event] = []
+    ctx = context(ups, events)
+    body = {"model": "m", "max_tokens": 300, "stream": True, "tools": [READ],
+            "messages": [{"role": "user", "content": "compare two designs for a cache"}]}
+    result = await gather_answers(body, ["p1", "p2", "bad"], ctx, PanelSettings())
+    assert sorted(result.labels.values()) == ["A", "B"]
+    assert {a.member: a.state for a in result.answers} == {"p1": "ok", "p2": "ok",
+                                                           "bad": "failed"}
+    assert all("tools" not in b for b in ups["p1"].bodies)
+    finished = [e for e in events if e.kind == "panel_member_finished"]
+    assert len(finished) == 3
+    request = judge_request(body, result, "j", "synthesize")
+    assert request["stream"] is True and request["max_tokens"] == 300
+    assert "### Answer A" in request["messages"][-1]["content"]
+    import re
+    assert re.findall(r"### Answer (\S+)", request["messages"][-1]["content"]) == ["A", "B"]
+    ranked = judge_request(body, result, "j", "rank")
+    assert "stream" not in ranked
+    letter_b = next(a for a in result.usable if result.labels[a.member] == "B")
+    assert pick_ranked(result, "B\nbecause") == (letter_b, True)
+    assert pick_ranked(result, "no idea")[1] is False
