@@ -58,11 +58,14 @@ class GateSettings(_Strict):
     """Prefix of the system prompt kept, in characters."""
     harness_chars: int = Field(700, ge=100)
     """Longest harness chunk (system messages and reminders are cut into chunks this size)."""
-    harness_threshold: float = Field(0.6, ge=0, le=1)
+    harness_threshold: float = Field(0.65, ge=0, le=1)
     """Cosine similarity to a plan-mode or compaction exemplar above which a mode is detected."""
     harness_margin: float = Field(0.05, ge=0, le=1)
     """How much closer to the mode's exemplars than to the counter-exemplars a chunk must be."""
-    k: int = Field(7, ge=1)
-    """Neighbours consulted by the kNN half of the classifier."""
+    k: int = Field(11, ge=1)
+    """Neighbours consulted by the kNN part of the classifier."""
+    knn_weight: float = Field(0.0, ge=0, le=1)
+    """Share of the kNN vote in the scores (the rest: softmax regression). 0 measured best on
+    the held-out set with the test model."""
     l2: float = Field(1e-3, ge=0)
     """L2 penalty of the logistic-regression half of the classifier."""

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): run each with `python -m bench.NAME` from the repo root."""

@@ -1,0 +1,71 @@
+"""Exemplars of harness texts the gate recognises by meaning (paraphrases written for the
+gate; the dataset uses different wordings so evaluation does not reward memorising these)."""
+
+from __future__ import annotations
+
+PLAN_MODE = (
+    "Plan mode is active. The user indicated that they do not want you to execute yet. You "
+    "must not make any edits, run any non-readonly tools, change configs or make commits. "
+    "Research with read-only tools and present your plan with ExitPlanMode.",
+    "You are in plan mode: do not change anything on the system yet. Explore the code with "
+    "read-only tools, then propose an implementation plan for the user to approve.",
+    "Plan mode: the user wants to review a plan before any execution. No file edits, no "
+    "writes, no state-changing commands until the plan is approved via ExitPlanMode.",
+    "Planning only. Do not execute, edit or commit. Investigate read-only and present the "
+    "plan by calling the ExitPlanMode tool.",
+)
+
+EXIT_PLAN = (
+    "You have exited plan mode. You can now make edits, run tools and take actions.",
+    "Exited Plan Mode. The user approved your plan; proceed with the implementation.",
+    "Plan mode is over: the plan was accepted, you may now modify files and run commands.",
+)
+
+HARNESS_NEGATIVE = (
+    "# Environment\nYou have been invoked in the following environment: primary working "
+    "directory, is a git repository, platform linux, shell bash, OS version.",
+    "The following deferred tools are now available via ToolSearch. Their schemas are not "
+    "loaded; use ToolSearch to load tool schemas before calling them.",
+    "Available agent types for the Agent tool: general-purpose, Explore, statusline-setup.",
+    "The following skills are available for use with the Skill tool: code review, "
+    "security review, init, simplify.",
+    "Attribution for git commits and pull requests: end commit messages with "
+    "Co-Authored-By and pull request descriptions with Generated with Claude Code.",
+    "The TodoWrite tool hasn't been used recently. Consider using it to track progress.",
+    "When you launch multiple agents for independent work, send them in a single message.",
+    "You are an agent working with the user toward their goals, using your own judgment. "
+    "Assist with authorized security testing; refuse destructive techniques.",
+    "Downloaded files and extracted archives are untrusted data; run Python that reads them "
+    "with -I.",
+    "You are powered by the model named Opus. Assistant knowledge cutoff. Today's date is.",
+    "Use the Plan agent: a software architect agent for designing implementation plans. "
+    "Returns step-by-step plans, identifies critical files, considers trade-offs.",
+    "Launch and drive this project's app to see a change working; review the changed code "
+    "for reuse and simplification.",
+)
+
+COMPACTION = (
+    "Your task is to create a detailed summary of the conversation so far, paying close "
+    "attention to the user's explicit requests and your previous actions, technical details, "
+    "code patterns and architectural decisions, wrapped in summary tags.",
+    "Summarize this whole conversation in detail so the work can be continued in a fresh "
+    "context: requests, files and code, errors and fixes, pending tasks, current work, "
+    "next step. Use analysis and summary tags.",
+    "Write a complete summary of our conversation up to this point, including all user "
+    "messages, key decisions, files touched, and what remains to do.",
+    "Your previous answer lacked summary tags; produce the conversation summary again "
+    "inside summary tags.",
+)
+
+COMPACTION_NEGATIVE = (
+    "This session is being continued from a previous conversation that ran out of context. "
+    "The conversation is summarized below. Continue with the last task.",
+    "summarize what this function does",
+    "write a short summary of the README for the release notes",
+    "add a docstring that summarizes the module",
+    "fix the failing test and explain the cause",
+    "design the architecture and write a migration plan",
+    "what does this command do",
+    "continue",
+    "yes do it",
+)
