@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 
 UpstreamType = Literal["anthropic", "simulated"]
@@ -63,6 +64,8 @@ class UpstreamSettings(_Strict):
     """simulated: streaming speed."""
     fault: FaultSettings = Field(default_factory=FaultSettings)
     """simulated: fault injection."""
+    price: Price | None = None
+    """US dollars per million tokens (input, output, cache_read, cache_write); null: free."""
 
     @model_validator(mode="after")
     def _needs_base_url(self) -> UpstreamSettings:
@@ -127,6 +130,10 @@ class SessionSettings(_Strict):
     """Folder for session recordings (one JSONL file per session)."""
     record: Literal["full", "metadata"] = "full"
     """full keeps request and response bodies; metadata keeps only the events' facts."""
+    keep_days: float | None = Field(None, gt=0)
+    """Recordings older than this are removed at start-up (null: kept forever)."""
+    max_mb: float | None = Field(None, gt=0)
+    """The oldest recordings are removed at start-up until the folder fits (null: no limit)."""
 
     @property
     def path(self) -> Path:
@@ -153,6 +160,10 @@ class Settings(BaseSettings):
     """How requests are routed."""
     sessions: SessionSettings = Field(default_factory=SessionSettings)
     """Where and how sessions are recorded."""
+    council: CouncilSettings = Field(default_factory=CouncilSettings)
+    """Council-then-act on tool turns."""
+    panel: PanelSettings = Field(default_factory=PanelSettings)
+    """The panel for tool-free hard requests."""
 
     @model_validator(mode="after")
     def _check_references(self) -> Settings:
@@ -169,6 +180,10 @@ class Settings(BaseSettings):
                         f"(known: {', '.join(ids) or 'none'})")
         if not self.pools.actor:
             raise ValueError("pools.actor must name at least one upstream")
+        for advisor in self.council.advisors:
+            if advisor not in known:
+                raise ValueError(f"council.advisors names '{advisor}', which is not an "
+                                 f"upstream id (known: {', '.join(ids)})")
         return self
 
     def upstream(self, upstream_id: str) -> UpstreamSettings:

@@ -5,25 +5,49 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fusion_tui import __version__
 from fusion_tui.config import Settings
-from fusion_tui.events import Event, EventBus
+from fusion_tui.core.controls import Controls
+from fusion_tui.council.costs import CostBook
+from fusion_tui.council.hold import HoldDesk
+from fusion_tui.events import BreakerChanged, Event, EventBus
 from fusion_tui.routing import Router
+from fusion_tui.routing.failover import CircuitBreakers
 from fusion_tui.upstreams import Upstream
+
+if TYPE_CHECKING:
+    from fusion_tui.routing.gate import GateService
 
 
 @dataclass
 class ProxyState:
-    """The proxy's shared state: settings, the bus, the upstream clients and the router."""
+    """The proxy's shared state: settings, the bus, upstream clients, router, breakers,
+    steering controls, the cost book, the hold desk and (smart routing) the gate."""
 
     settings: Settings
     bus: EventBus
     upstreams: dict[str, Upstream]
     router: Router
+    gate: GateService | None = None
     address: str = ""
     version: str = __version__
     started: float = field(default_factory=time.time)
+    hold_desk: HoldDesk = field(default_factory=HoldDesk)
+    breakers: CircuitBreakers = field(init=False)
+    controls: Controls = field(init=False)
+    costs: CostBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        failover = self.settings.routing.failover
+        self.breakers = CircuitBreakers(
+            failover.breaker_threshold, failover.breaker_base_s, failover.breaker_max_s,
+            on_change=lambda uid, state, reason: self.publish(
+                BreakerChanged(upstream_id=uid, state=state, reason=reason)))
+        self.controls = Controls([u.id for u in self.settings.upstreams], self.router.pins,
+                                 self.publish, self.hold_desk, self.settings.council.hold)
+        self.costs = CostBook({u.id: u.price for u in self.settings.upstreams}, self.publish)
 
     def publish(self, event: Event) -> None:
         """Publish an event (never blocks)."""

@@ -30,7 +30,9 @@ def _last_user_text(body: dict[str, Any] | None) -> str:
             parts = []
             for block in content or []:
                 if isinstance(block, dict) and block.get("type") == "text":
-                    parts.append(str(block.get("text", "")))
+                    text = str(block.get("text", ""))
+                    if not text.lstrip().startswith("<system-reminder>"):
+                        parts.append(text)
                 elif isinstance(block, dict) and block.get("type") == "tool_result":
                     parts.append("[tool result]")
             return "\n".join(parts)

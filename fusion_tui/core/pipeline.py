@@ -1,0 +1,161 @@
+"""The request pipeline between the HTTP handlers and the upstreams: read the overrides and
+the steering, ask the gate, let the router plan, decide whether a council sits, and call
+upstreams with failover, re-pinning the session when its actor changes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fusion_tui.core.state import ProxyState
+from fusion_tui.events import GateDecided, RouteChosen, SessionPinned, UpstreamFailed
+from fusion_tui.events.council import CouncilSkipped
+from fusion_tui.routing.failover import Attempt, FailoverResult, call_with_failover
+from fusion_tui.routing.router import TIERS, GateVerdict, Overrides, RouteOverrideError, RoutePlan
+from fusion_tui.upstreams.base import Upstream, UpstreamReply
+
+TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
+
+
+class RequestRejected(Exception):
+    """The request cannot be routed: `status` and a message for the client's error shape."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What the pipeline needs to know about one request."""
+
+    session_id: str
+    request_id: str
+    has_tools: bool
+    headers: Mapping[str, str]
+    gate_body: dict[str, Any]
+    """The request in Anthropic shape (what the gate reads)."""
+    body_overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """OpenAI body fields fusion_route / fusion_tier."""
+
+
+async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
+    """Overrides, steering and the gate's verdict, turned into a plan (RouteChosen published).
+
+    Raises RequestRejected: 400 for a bad override, 503 when smart routing needs the
+    classifier and it is loading or failed (with the reason; never a silent fallback).
+    """
+    try:
+        overrides = Overrides.parse(facts.headers, facts.body_overrides)
+    except RouteOverrideError as exc:
+        raise RequestRejected(400, str(exc)) from exc
+    steered_tier, note = state.controls.tier_for(facts.session_id)
+    if steered_tier and overrides.tier is None:
+        overrides = dataclasses.replace(overrides, tier=steered_tier, source="ui")
+    verdict = None
+    if state.router.needs_gate(overrides):
+        verdict = await _judge(state, facts, overrides)
+    elif overrides.tier is not None:
+        state.publish(GateDecided(session_id=facts.session_id, request_id=facts.request_id,
+                                  tier=overrides.tier, scores={},
+                                  reason=f"override:{overrides.source or 'header'}",
+                                  overrides={"tier": overrides.tier}))
+    plan = state.router.choose(facts.session_id, facts.has_tools, overrides, verdict)
+    if note and overrides.source != "ui":
+        plan.reason = ",".join(filter(None, [plan.reason, note]))
+    state.publish(RouteChosen(session_id=facts.session_id, request_id=facts.request_id,
+                              mode=plan.mode, tier=plan.tier or "-",
+                              upstream_id=plan.upstream_id, route=plan.header))
+    return plan
+
+
+async def _judge(state: ProxyState, facts: RequestFacts, overrides: Overrides) -> GateVerdict:
+    from fusion_tui.routing.gate import GateUnavailable
+
+    if state.gate is None:
+        raise RequestRejected(503, "smart routing needs the embedding classifier, and it is "
+                                   "not running")
+    try:
+        decision = await state.gate.classify(facts.gate_body)
+    except GateUnavailable as exc:
+        raise RequestRejected(503, f"classifier unavailable: {exc}") from exc
+    state.publish(GateDecided(session_id=facts.session_id, request_id=facts.request_id,
+                              **decision.event_fields(),
+                              overrides={"mode": overrides.mode} if overrides.mode else {}))
+    return GateVerdict(decision.tier, decision.scores, decision.reason)
+
+
+@dataclass(frozen=True)
+class CouncilCall:
+    """Who sits on a council for this request, or why none does."""
+
+    convene: bool
+    advisors: list[str]
+    judge: str | None
+    reason: str = ""
+
+
+def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
+    """Whether a council convenes for this tool turn (and says why not, when it would have)."""
+    cfg = state.settings.council
+    if not facts.has_tools or (plan.mode == "single" and plan.tier is None):
+        return CouncilCall(False, [], None)
+    if cfg.trigger == "off" or not state.controls.council_enabled(facts.session_id, cfg.enabled):
+        return CouncilCall(False, [], None, "council_off")
+    if cfg.trigger != "always":
+        if plan.tier is None or TIER_RANK[plan.tier] < TIER_RANK[cfg.trigger]:
+            return CouncilCall(False, [], None)
+    actor = plan.upstream_id
+    pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
+    pool = [a for a in pool if not state.settings.council.advisors.get(a)
+            or not state.settings.council.advisors[a].muted]
+    advisors = state.controls.advisors_for(facts.session_id, pool)
+    advisors = [a for a in advisors if state.breakers.allows(a)]
+    judges = [j for j in state.settings.pools.judge if state.breakers.allows(j)]
+    judge = judges[0] if judges else None
+    reason = ""
+    if not advisors:
+        reason = "no_advisors"
+    elif not state.costs.budget_left(facts.session_id, cfg.budget_usd):
+        reason = "budget_spent"
+    if reason:
+        state.publish(CouncilSkipped(session_id=facts.session_id,
+                                     request_id=facts.request_id, reason=reason))
+        return CouncilCall(False, [], None, f"council_skipped:{reason}")
+    return CouncilCall(True, advisors, judge)
+
+
+async def call_upstreams(state: ProxyState, facts: RequestFacts, plan: RoutePlan,
+                         call: Callable[[Upstream], Awaitable[UpstreamReply]]) -> FailoverResult:
+    """Call the plan's candidates in order with failover; UpstreamFailed for each failure,
+    SessionPinned when a tool session gets (or changes) its actor."""
+
+    def failed(attempt: Attempt, will_retry: bool) -> None:
+        state.publish(UpstreamFailed(session_id=facts.session_id, request_id=facts.request_id,
+                                     upstream_id=attempt.upstream_id, status=attempt.status,
+                                     error=attempt.error, will_retry=will_retry))
+
+    result = await call_with_failover(
+        plan.candidates, lambda uid: call(state.upstreams[uid]), state.breakers,
+        max_retry_wait_s=state.settings.routing.failover.max_retry_wait_s, on_failure=failed)
+    if facts.has_tools and result.reply is not None and result.reply.ok and facts.session_id:
+        pinned = state.router.pins.get(facts.session_id)
+        if pinned != result.upstream_id:
+            state.router.pins.pin(facts.session_id, result.upstream_id)
+            state.publish(SessionPinned(
+                session_id=facts.session_id, request_id=facts.request_id,
+                upstream_id=result.upstream_id, previous=pinned,
+                reason="failover" if pinned else "first tool turn"))
+    return result
+
+
+def route_header(plan: RoutePlan, result: FailoverResult | None = None,
+                 extra: str | None = None) -> str:
+    """The x-fusion-route value after serving (failover and council notes included)."""
+    notes = [extra] if extra else []
+    if result is not None and result.failed_over:
+        notes.append("failover:" + "+".join(a.upstream_id for a in result.attempts))
+    served = result.upstream_id if result is not None else None
+    return plan.header_for(served, ",".join(notes) or None)

@@ -1,0 +1,5 @@
+"""Dashboard screens, one a module."""
+
+from fusion_tui.tui.screens.dashboard import DashboardScreen
+
+__all__ = ["DashboardScreen"]

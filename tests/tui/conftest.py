@@ -1,0 +1,55 @@
+"""Dashboard test helpers: a deterministic status line, the recorded fixture session, and a
+way to wait for the bridge without sleeping a fixed time."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from fusion_tui.config import load_settings
+from fusion_tui.events import Event
+from fusion_tui.tui.replay import load_recording
+from fusion_tui.tui.status import StatusInfo
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "sessions" / "tui-demo.jsonl"
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No FUSION_ overrides and no API keys: what the screen shows does not depend on them."""
+    for name in list(os.environ):
+        if name.startswith("FUSION_") or name.endswith("_API_KEY"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def replay_info(clean_env: None) -> StatusInfo:
+    """Status facts of the repository's config.yaml, as a replay of the fixture session."""
+    settings = load_settings(REPO / "config.yaml")
+    return StatusInfo.from_settings(settings, source=f"replay: {FIXTURE.name}")
+
+
+@pytest.fixture
+def fixture_events() -> list[Event]:
+    """The recorded fixture session's events."""
+    return load_recording(FIXTURE)
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool],
+                     within_s: float = 5.0) -> None:
+    """Let the app run until `condition()` holds (fails the test after `within_s` seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {within_s}s")
+        await pilot.pause(0.02)
+    await pilot.pause()

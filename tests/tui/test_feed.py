@@ -1,0 +1,134 @@
+"""The request feed and the status bar, fed through a bus with Pilot."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from fusion_tui.events import BreakerChanged, EventBus
+from fusion_tui.tui.app import FusionApp
+from fusion_tui.tui.replay import publish_all
+from fusion_tui.tui.status import StatusInfo, UpstreamInfo
+from fusion_tui.tui.widgets import RequestFeed, StatusBar
+from tests.tui.conftest import SIZE, wait_until
+from tests.tui.events_factory import cancelled, finished, received, routed
+
+INFO = StatusInfo(listen="127.0.0.1:0", sessions_dir="/tmp/s", source="test",
+                  upstreams=(UpstreamInfo("sim-actor", simulated=True),
+                             UpstreamInfo("opus", key_missing=True),
+                             UpstreamInfo("real")))
+
+
+def cells(feed: RequestFeed, request_id: str) -> list[str]:
+    """A row's cells as plain strings."""
+    return [c.plain if isinstance(c, Text) else str(c) for c in feed.get_row(request_id)]
+
+
+def status_text(app: FusionApp) -> str:
+    """The status bar as plain text."""
+    return app.query_one(StatusBar).render().plain
+
+
+async def test_row_created_on_received_and_updated_on_finish() -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(RequestFeed)
+        publish_all(bus, [received(1, session="a-very-long-session-id"), routed(1)])
+        await wait_until(pilot, lambda: feed.row_count == 1)
+        assert cells(feed, "req_1") == ["22:13:21", "a-very-lo…", "single", "sim-actor (sim)",
+                                        "…", "…", "…"]
+        assert "in flight 1" in status_text(app)
+
+        bus.publish(finished(1, latency_ms=1234.4, tokens=(1500, 42)))
+        await wait_until(pilot, lambda: cells(feed, "req_1")[4] == "200")
+        assert cells(feed, "req_1")[4:] == ["200", "1,234", "1,500/42"]
+        assert feed.row_count == 1
+        assert "requests 1 · in flight 0 · 0 failed · 0 cancelled" in status_text(app)
+
+
+async def test_errors_cancellations_and_real_upstreams() -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(RequestFeed)
+        publish_all(bus, [
+            received(1), routed(1, upstream="real", tier="plan"),
+            finished(1, status=502, upstream="real", error="upstream real failed"),
+            received(2), routed(2), cancelled(2), finished(2, status=499),
+        ])
+        await wait_until(pilot, lambda: feed.row_count == 2
+                         and cells(feed, "req_2")[4] == "cancelled")
+        assert cells(feed, "req_1")[2:5] == ["plan/single", "real", "502"]
+        assert cells(feed, "req_2")[3:5] == ["sim-actor (sim)", "cancelled"]
+        text = status_text(app)
+        assert "requests 2 · in flight 0 · 1 failed · 1 cancelled" in text
+
+
+async def test_rows_are_bounded_and_oldest_go_first() -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO, max_rows=5)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(RequestFeed)
+        for n in range(12):
+            publish_all(bus, [received(n), routed(n), finished(n)])
+        await wait_until(pilot, lambda: "req_11" in feed.rows)
+        assert feed.row_count == 5
+        assert [str(k.value) for k in feed.rows] == [f"req_{n}" for n in range(7, 12)]
+        assert list(feed.rows_model) == [f"req_{n}" for n in range(7, 12)]
+        # a late event for an evicted request does not resurrect a stale, half-filled row
+        # in the middle: it shows as a fresh row at the end, and the bound still holds
+        bus.publish(finished(3))
+        await wait_until(pilot, lambda: "req_3" in feed.rows)
+        assert feed.row_count == 5
+
+
+async def test_status_bar_shows_upstreams_sessions_and_address() -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "test" in status_text(app))
+        text = status_text(app)
+        assert "sim-actor (sim) · opus (key missing) · real" in text
+        assert "sessions /tmp/s (full)" in text
+
+
+async def test_dropped_events_are_shown() -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO)
+    app.bridge.subscription.dropped = 7  # as if the bus had overflowed this subscription
+    async with app.run_test(size=SIZE) as pilot:
+        bus.publish(received(1))
+        await wait_until(pilot, lambda: "7 events dropped" in status_text(app))
+
+
+async def test_bridge_batches_a_flood() -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(RequestFeed)
+        await pilot.pause()
+        for n in range(300):
+            publish_all(bus, [received(n), routed(n), finished(n)])
+        await wait_until(pilot, lambda: "req_299" in feed.rows)
+        assert app.bridge.events == 900
+        assert app.bridge.batches <= 5
+        assert "requests 300" in status_text(app)
+
+
+async def test_status_events_are_coalesced() -> None:
+    from fusion_tui.tui.bridge import coalesce
+
+    events = [BreakerChanged(upstream_id="a", state="open"), received(1),
+              BreakerChanged(upstream_id="b", state="open"),
+              BreakerChanged(upstream_id="a", state="closed")]
+    kept = coalesce(events)
+    assert [getattr(e, "state", "req") for e in kept] == ["req", "open", "closed"]
+    assert [getattr(e, "upstream_id", "") for e in kept][1:] == ["b", "a"]
+
+
+async def test_quit_binding_has_an_id_and_shows_in_the_footer() -> None:
+    app = FusionApp(EventBus(), info=INFO)
+    async with app.run_test(size=SIZE):
+        bindings = [active.binding for active in app.active_bindings.values()]
+        quit_binding = next(b for b in bindings if b.id == "quit" and b.key == "q")
+        assert quit_binding.show and quit_binding.action == "quit"
