@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from fusion_tui.config import Settings
@@ -10,17 +12,30 @@ from fusion_tui.events import EventBus
 from fusion_tui.routing import Router
 from fusion_tui.server import create_app
 from fusion_tui.sessions import SessionRecorder
+from fusion_tui.sessions.store import prune
 from fusion_tui.upstreams import build_upstreams
+
+log = logging.getLogger(__name__)
 
 
 class Runtime:
-    """The proxy's lifetime: build the app, listen, record sessions, stop cleanly."""
+    """The proxy's lifetime: build the app, load the classifier (smart routing), listen,
+    record sessions, stop cleanly."""
 
     def __init__(self, settings: Settings, bus: EventBus | None = None) -> None:
         self.settings = settings
         self.bus = bus or EventBus()
         self.state = ProxyState(settings=settings, bus=self.bus,
                                 upstreams=build_upstreams(settings), router=Router(settings))
+        if settings.routing.mode == "smart":
+            from fusion_tui.routing.gate import GateService
+
+            self.state.gate = GateService(settings.routing.embeddings, settings.routing.gate,
+                                          publish=self.bus.publish)
+        self.pruned = prune(settings.sessions.path, settings.sessions.keep_days,
+                            settings.sessions.max_mb)
+        for name, why in self.pruned:
+            log.info("removed recording %s: %s", name, why)
         self.recorder = SessionRecorder(settings.sessions.path, settings.sessions.record)
         self._stop_recording = self.bus.listen(self.recorder)
         self._runner: web.AppRunner | None = None
@@ -31,14 +46,21 @@ class Runtime:
         return self.state.address
 
     async def start(self) -> str:
-        """Listen on the configured host and port; returns the address."""
+        """Start loading the classifier (in the background) and listen; returns the address."""
+        if self.state.gate is not None:
+            self.state.gate.start()
         app = create_app(self.state)
         # handler_cancellation: a client that hangs up cancels its request's work.
         self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
         server = self.settings.server
         site = web.TCPSite(self._runner, server.host, server.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
         sockets = getattr(site._server, "sockets", None) or []
         port = sockets[0].getsockname()[1] if sockets else server.port
         host = f"[{server.host}]" if ":" in server.host else server.host
@@ -46,9 +68,11 @@ class Runtime:
         return self.state.address
 
     async def stop(self) -> None:
-        """Stop listening, finish cleanup, flush and close recordings."""
+        """Stop listening, stop the classifier, flush and close recordings (idempotent)."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.state.gate is not None:
+            await self.state.gate.aclose()
         self._stop_recording()
         self.recorder.close()

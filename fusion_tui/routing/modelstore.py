@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,11 +89,40 @@ def _progress_class(callback: ProgressCallback, name: str) -> type[tqdm]:
     return _Hook
 
 
+def hub_unreachable_reason(timeout_s: float = 3.0) -> str | None:
+    """None when the hub's host answers a TCP connect within `timeout_s`, else why not.
+
+    huggingface_hub retries a dead network for about half a minute; this answers in seconds,
+    so an offline start-up reaches its (announced) fallback quickly."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return "HF_HUB_OFFLINE is set"
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    parsed = urllib.parse.urlsplit(endpoint)
+    host = parsed.hostname or "huggingface.co"
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        return f"cannot reach {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def fetch_hub_model(repo_id: str, file: str, *, revision: str | None = None,
                     cache_dir: Path | None = None, progress: ProgressCallback | None = None,
                     local_files_only: bool = False) -> ResolvedModel:
     """Download (or find in the HF cache) tokenizer.json, config.json and the ONNX file of
     `repo_id`. Raises ModelStoreError with the reason (offline, no such repo or file)."""
+    if not local_files_only:
+        try:
+            return fetch_hub_model(repo_id, file, revision=revision, cache_dir=cache_dir,
+                                   local_files_only=True)
+        except ModelStoreError:
+            unreachable = hub_unreachable_reason()
+            if unreachable:
+                raise ModelStoreError(
+                    f"{repo_id} is not in the local cache and the hub is unreachable "
+                    f"({unreachable}); run `fusion-tui model pull` while online or point "
+                    f"routing.embeddings.model at a local folder") from None
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import (
         EntryNotFoundError,

@@ -166,6 +166,9 @@ def test_hub_fetch_reports_progress(test_model_dir: Path, tmp_path: Path,
     snapshot = tmp_path / "snapshots" / "abc"
 
     def fake_download(repo_id: str, filename: str, **kwargs: Any) -> str:
+        if kwargs.get("local_files_only"):
+            from huggingface_hub.errors import LocalEntryNotFoundError
+            raise LocalEntryNotFoundError("not cached")
         src = test_model_dir / filename
         dst = snapshot / filename
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +180,7 @@ def test_hub_fetch_reports_progress(test_model_dir: Path, tmp_path: Path,
         return str(dst)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(modelstore, "hub_unreachable_reason", lambda: None)  # "online"
     seen: list[tuple[str, int, int | None]] = []
     resolved = modelstore.resolve_model("org/model", TEST_MODEL_FILE,
                                         progress=lambda *a: seen.append(a))
@@ -234,3 +238,20 @@ async def test_wait_ready_times_out_while_loading() -> None:
     assert not await service.wait_ready()
     assert "still loading" in service.unavailable_reason()
     await asyncio.sleep(0)
+
+
+def test_unreachable_hub_is_detected_in_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    reason = modelstore.hub_unreachable_reason(timeout_s=2)
+    assert reason is not None and f"127.0.0.1:{port}" in reason
+    assert time.monotonic() - started < 2.5
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert modelstore.hub_unreachable_reason() == "HF_HUB_OFFLINE is set"
