@@ -12,7 +12,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 
-UpstreamType = Literal["anthropic", "simulated"]
+UpstreamType = Literal["anthropic", "openai", "openai-compatible", "ollama", "simulated"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
+
+# Where each type's API lives when base_url is not given.
+DEFAULT_BASE_URLS = {"anthropic": "https://api.anthropic.com",
+                     "openai": "https://api.openai.com/v1",
+                     "ollama": "http://127.0.0.1:11434"}
 
 
 class _Strict(BaseModel):
@@ -47,17 +53,33 @@ class UpstreamSettings(_Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     """Unique id, used in pools and in x-fusion-route."""
     type: UpstreamType
-    """Wire protocol: anthropic, or simulated (a built-in model for demos and tests)."""
+    """Wire protocol: anthropic (Messages API); openai and openai-compatible (Chat
+    Completions); ollama (its OpenAI-compatible API, models from /api/tags); or simulated (a
+    built-in model for demos and tests). Clients of either protocol can use any type."""
     model: str
     """Model name sent upstream."""
     base_url: str | None = None
-    """Base URL of the API (without /v1)."""
+    """Base URL of the API. anthropic: without /v1 (default https://api.anthropic.com).
+    openai, openai-compatible: what the OpenAI SDK calls base_url, the prefix of
+    /chat/completions, usually ending in /v1 (default for openai https://api.openai.com/v1;
+    a bare origin such as http://host:8000 gets /v1 appended). ollama: the server root
+    (default http://127.0.0.1:11434)."""
     api_key_env: str | None = None
-    """Name of the environment variable holding the API key. Keys are never put in config."""
+    """Name of the environment variable holding the API key (sent as x-api-key to anthropic,
+    as Authorization: Bearer to the others). Keys are never put in config."""
     timeout_s: float = Field(600.0, gt=0)
-    """Connect, first-byte and idle-gap timeout for one call, in seconds."""
+    """Connect, first-byte and idle-gap timeout for one call, in seconds; each applies for
+    the whole of a stream (a stream may last longer, but never go quiet longer)."""
     headers: dict[str, str] = Field(default_factory=dict)
-    """Extra headers sent with every call."""
+    """Extra headers sent with every call (e.g. OpenRouter's HTTP-Referer and X-Title)."""
+    max_output_tokens: int | None = Field(None, ge=1)
+    """Cap on the answer's tokens: a client's max_tokens (or max_completion_tokens) above it
+    is lowered to it; also the max_tokens sent to an anthropic upstream when an OpenAI client
+    set none."""
+    reasoning_effort: ReasoningEffort | None = None
+    """Reasoning effort sent with every call, in the upstream protocol's own field:
+    output_config.effort for anthropic, reasoning_effort for the OpenAI types. Null: the
+    client's own value (if any) passes through; nothing is added."""
     first_token_ms: float = Field(30.0, ge=0)
     """simulated: delay before the first token."""
     tokens_per_s: float = Field(200.0, gt=0)
@@ -69,8 +91,10 @@ class UpstreamSettings(_Strict):
 
     @model_validator(mode="after")
     def _needs_base_url(self) -> UpstreamSettings:
-        if self.type == "anthropic" and not self.base_url:
-            self.base_url = "https://api.anthropic.com"
+        if not self.base_url and self.type in DEFAULT_BASE_URLS:
+            self.base_url = DEFAULT_BASE_URLS[self.type]
+        if self.type == "openai-compatible" and not self.base_url:
+            raise ValueError(f"upstream {self.id}: type openai-compatible needs base_url")
         return self
 
     @property
@@ -141,6 +165,13 @@ class SessionSettings(_Strict):
         return self.dir.expanduser()
 
 
+class UiSettings(_Strict):
+    """Dashboard appearance."""
+
+    theme: str | None = None
+    """Theme used when none was chosen with `t` before (the choice is remembered)."""
+
+
 class Settings(BaseSettings):
     """The whole configuration. Sources, strongest first: FUSION_ environment variables
     (nested with `__`, e.g. FUSION_SERVER__PORT=9000), then the YAML file."""
@@ -164,6 +195,11 @@ class Settings(BaseSettings):
     """Council-then-act on tool turns."""
     panel: PanelSettings = Field(default_factory=PanelSettings)
     """The panel for tool-free hard requests."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Dashboard key remapping: binding id -> keys (comma-separated), e.g.
+    {tier_plan: "3,f3"}. The ids are listed in docs/dashboard.md and on the help screen."""
+    ui: UiSettings = Field(default_factory=lambda: UiSettings())
+    """Dashboard appearance."""
 
     @model_validator(mode="after")
     def _check_references(self) -> Settings:

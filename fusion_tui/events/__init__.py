@@ -34,6 +34,7 @@ from fusion_tui.events.model import (
     SessionPinned,
     SteeringApplied,
     StreamStarted,
+    TranslationNote,
     UpstreamFailed,
 )
 
@@ -66,6 +67,7 @@ __all__ = [
     "SteeringApplied",
     "StreamStarted",
     "Subscription",
+    "TranslationNote",
     "UpstreamFailed",
     "decode_event",
     "encode_event",

@@ -135,6 +135,16 @@ class ResponseFinished(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TranslationNote(Event):
+    """Something a translation between client and upstream protocols could not carry (a
+    thinking signature, a server tool, an audio part, ...); said once per request and kind."""
+
+    upstream_id: str
+    direction: str  # "anthropic->openai" | "openai->anthropic" (client -> upstream)
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestCancelled(Event):
     """The client hung up before its response finished; its upstream work was cancelled."""
 

@@ -39,11 +39,13 @@ def error_body(status: int, message: str, error_type: str | None = None) -> dict
 
 
 class RequestError(ValueError):
-    """A client request that cannot be served; `status` is the HTTP status to answer with."""
+    """A client request that cannot be served; `status` is the HTTP status to answer with,
+    `param` the offending field where the protocol's error shape has room for it."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, param: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.param = param
 
 
 def check_messages_request(body: Any) -> dict[str, Any]:

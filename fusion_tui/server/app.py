@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from fusion_tui.core.state import ProxyState
-from fusion_tui.server import info, messages
+from fusion_tui.server import chat, info, messages
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.errors import error_middleware
 
@@ -23,6 +23,7 @@ def create_app(state: ProxyState) -> web.Application:
     app.router.add_get("/health", info.health)
     app.router.add_post("/v1/messages", messages.messages)
     app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)
+    app.router.add_post("/v1/chat/completions", chat.chat_completions)
     app.router.add_get("/v1/models", info.list_models)
     app.router.add_get("/v1/models/{model_id}", info.get_model)
 

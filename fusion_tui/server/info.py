@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from fusion_tui.server.app_keys import STATE
-from fusion_tui.server.errors import anthropic_error
+from fusion_tui.server.errors import error_for, openai_flavoured
 
 FUSION_MODEL = "fusion"
 
@@ -56,17 +56,29 @@ def _model_entries(request: web.Request) -> list[dict[str, Any]]:
     return entries
 
 
+def _openai_entry(entry: dict[str, Any], created: float) -> dict[str, Any]:
+    return {"id": entry["id"], "object": "model", "created": int(created),
+            "owned_by": "fusion-tui"}
+
+
 async def list_models(request: web.Request) -> web.Response:
-    """GET /v1/models in Anthropic's list shape."""
+    """GET /v1/models: OpenAI's list shape for OpenAI clients (see `openai_flavoured`),
+    Anthropic's otherwise."""
     data = _model_entries(request)
+    if openai_flavoured(request):
+        started = request.app[STATE].started
+        return web.json_response({"object": "list",
+                                  "data": [_openai_entry(e, started) for e in data]})
     return web.json_response({"data": data, "has_more": False,
                               "first_id": data[0]["id"], "last_id": data[-1]["id"]})
 
 
 async def get_model(request: web.Request) -> web.Response:
-    """GET /v1/models/{id}."""
+    """GET /v1/models/{id}, in the client's shape."""
     wanted = request.match_info["model_id"]
     for entry in _model_entries(request):
         if entry["id"] == wanted:
+            if openai_flavoured(request):
+                return web.json_response(_openai_entry(entry, request.app[STATE].started))
             return web.json_response(entry)
-    return anthropic_error(404, f"model {wanted!r} not found")
+    return error_for(request, 404, f"model {wanted!r} not found")

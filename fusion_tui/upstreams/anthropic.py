@@ -1,28 +1,33 @@
-"""The Anthropic Messages API over aiohttp. Bodies pass through as the client sent them."""
+"""The Anthropic Messages API over aiohttp. Bodies pass through as the client sent them;
+OpenAI clients are served by translation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
-import orjson
-
 from fusion_tui.config import UpstreamSettings
-from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+from fusion_tui.upstreams.base import UpstreamReply
+from fusion_tui.upstreams.http import HttpTransport, parse_retry_after
+from fusion_tui.upstreams.translated import chat_via_messages
+
+__all__ = ["AnthropicUpstream", "apply_limits", "parse_retry_after"]
 
 # Client headers that carry protocol meaning and must reach the upstream unchanged.
 FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds form only)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+def apply_limits(body: dict[str, Any], settings: UpstreamSettings) -> dict[str, Any]:
+    """`body` for this upstream: its model, max_tokens clamped to max_output_tokens, and
+    output_config.effort set from reasoning_effort. Other keys are untouched."""
+    sent = dict(body, model=settings.model)
+    cap = settings.max_output_tokens
+    if cap is not None and isinstance(sent.get("max_tokens"), int) and sent["max_tokens"] > cap:
+        sent["max_tokens"] = cap
+    if settings.reasoning_effort is not None:
+        sent["output_config"] = {**(sent.get("output_config") or {}),
+                                 "effort": settings.reasoning_effort}
+    return sent
 
 
 class AnthropicUpstream:
@@ -32,20 +37,10 @@ class AnthropicUpstream:
 
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
-        self._session: aiohttp.ClientSession | None = None
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            t = self.settings.timeout_s
-            # sock_read bounds the first byte and every idle gap of a stream, not only headers.
-            timeout = aiohttp.ClientTimeout(total=None, sock_connect=t, sock_read=t)
-            self._session = aiohttp.ClientSession(
-                timeout=timeout, json_serialize=lambda o: orjson.dumps(o).decode())
-        return self._session
+        self.http = HttpTransport(settings)
 
     def _headers(self, client_headers: Mapping[str, str]) -> dict[str, str]:
-        headers = {"content-type": "application/json",
-                   "anthropic-version": "2023-06-01"}
+        headers = {"content-type": "application/json", "anthropic-version": "2023-06-01"}
         for name in FORWARDED_HEADERS:
             value = client_headers.get(name)
             if value:
@@ -56,53 +51,31 @@ class AnthropicUpstream:
         headers.update(self.settings.headers)
         return headers
 
-    async def _post(self, path: str, body: dict[str, Any],
-                    client_headers: Mapping[str, str], stream: bool) -> UpstreamReply:
-        url = f"{(self.settings.base_url or '').rstrip('/')}{path}"
-        data = orjson.dumps(body)
-        try:
-            resp = await self._client().post(url, data=data,
-                                              headers=self._headers(client_headers))
-        except TimeoutError as exc:
-            raise UpstreamError(f"{self.settings.id}: no answer within "
-                                f"{self.settings.timeout_s:g}s") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(f"{self.settings.id}: {type(exc).__name__}: {exc}") from exc
-        headers = {k.lower(): v for k, v in resp.headers.items()}
-        if stream and resp.status < 400 and "text/event-stream" in headers.get("content-type", ""):
-            return UpstreamReply(resp.status, headers, stream=self._iter(resp),
-                                 _release=resp.release)
-        try:
-            payload = await resp.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamError(f"{self.settings.id}: reply cut: {exc}") from exc
-        finally:
-            resp.release()
-        return UpstreamReply(resp.status, headers, body=payload)
-
-    async def _iter(self, resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in resp.content.iter_any():
-                yield chunk
-        except TimeoutError as exc:
-            raise UpstreamError(f"{self.settings.id}: stream idle for more than "
-                                f"{self.settings.timeout_s:g}s") from exc
-        except aiohttp.ClientError as exc:
-            raise UpstreamError(f"{self.settings.id}: stream broken: {exc}") from exc
-        finally:
-            resp.release()
+    def _url(self, path: str) -> str:
+        return f"{(self.settings.base_url or '').rstrip('/')}{path}"
 
     async def messages(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """POST /v1/messages with `model` set to this upstream's model."""
-        sent = dict(body, model=self.settings.model)
-        return await self._post("/v1/messages", sent, headers, bool(sent.get("stream")))
+        sent = apply_limits(body, self.settings)
+        return await self.http.post(self._url("/v1/messages"), sent, self._headers(headers),
+                                    bool(sent.get("stream")))
+
+    async def chat_completions(self, body: dict[str, Any],
+                               headers: Mapping[str, str]) -> UpstreamReply:
+        """Serve a Chat Completions request by translating it to /v1/messages and back."""
+        return await chat_via_messages(self.messages, self.settings, body, headers)
 
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """POST /v1/messages/count_tokens."""
         sent = dict(body, model=self.settings.model)
-        return await self._post("/v1/messages/count_tokens", sent, headers, False)
+        return await self.http.post(self._url("/v1/messages/count_tokens"), sent,
+                                    self._headers(headers), False)
+
+    async def list_models(self) -> list[str]:
+        """GET /v1/models (ids)."""
+        data = await self.http.get_json(self._url("/v1/models?limit=1000"), self._headers({}))
+        return [str(m.get("id")) for m in (data.get("data") or []) if isinstance(m, dict)]
 
     async def close(self) -> None:
         """Close the connection pool."""
-        if self._session is not None:
-            await self._session.close()
+        await self.http.close()

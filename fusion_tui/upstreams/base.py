@@ -26,7 +26,9 @@ class UpstreamReply:
     """An upstream's answer in its own wire protocol.
 
     Exactly one of `body` (a complete answer or an error) and `stream` (raw SSE bytes, in
-    the order they arrived) is set. `close()` releases the connection early.
+    the order they arrived) is set. `close()` releases the connection early. `notes` lists
+    what a translation between protocols could not carry; a translated stream adds to it as
+    it goes, so read it after the stream ends.
     """
 
     status: int
@@ -34,6 +36,7 @@ class UpstreamReply:
     body: bytes | None = None
     stream: AsyncIterator[bytes] | None = None
     _release: Any = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -52,10 +55,22 @@ class Upstream(Protocol):
 
     settings: UpstreamSettings
     protocol: str
-    """The wire protocol the replies are in ("anthropic")."""
+    """The upstream's native wire protocol ("anthropic" or "openai"); the other one is
+    served by translation."""
 
     async def messages(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
-        """Send a Messages request (`body["stream"]` decides the reply's form)."""
+        """Send an Anthropic Messages request; the reply is Anthropic JSON or SSE
+        (`body["stream"]` decides the form), errors in Anthropic's shape."""
+        ...
+
+    async def chat_completions(self, body: dict[str, Any],
+                               headers: Mapping[str, str]) -> UpstreamReply:
+        """Send an OpenAI Chat Completions request; the reply is OpenAI JSON or SSE `data:`
+        chunks ending `data: [DONE]`, errors in OpenAI's shape."""
+        ...
+
+    async def list_models(self) -> list[str]:
+        """Model names the upstream offers (empty where it cannot say)."""
         ...
 
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:

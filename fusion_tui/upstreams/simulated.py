@@ -15,6 +15,7 @@ from fusion_tui.protocols.anthropic import error_body, estimate_tokens
 from fusion_tui.protocols.sse import encode_sse
 from fusion_tui.upstreams.base import UpstreamReply
 from fusion_tui.upstreams.simulated_brain import Answer, decide
+from fusion_tui.upstreams.translated import chat_via_messages
 
 SIMULATED_HEADER = "x-fusion-simulated"
 
@@ -133,6 +134,15 @@ class SimulatedUpstream:
                 await asyncio.sleep(self.settings.first_token_ms / 1000 if first_content else gap)
                 first_content = False
             yield encode_sse(name, payload)
+
+    async def chat_completions(self, body: dict[str, Any],
+                               headers: Mapping[str, str]) -> UpstreamReply:
+        """Serve a Chat Completions request by translation to the Messages answer."""
+        return await chat_via_messages(self.messages, self.settings, body, headers)
+
+    async def list_models(self) -> list[str]:
+        """The one simulated model."""
+        return [self.settings.model]
 
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """An estimate of the request's input tokens."""

@@ -49,7 +49,7 @@ def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     ("server: {port: eighty}\nupstreams: [{id: a, type: simulated, model: m}]\n"
      "pools: {actor: [a]}\n", ["server.port", "integer", "'eighty'"]),
     ("upstreams: [{id: a, type: carrier-pigeon, model: m}]\npools: {actor: [a]}\n",
-     ["upstreams.0.type", "'anthropic' or 'simulated'"]),
+     ["upstreams.0.type", "'ollama' or 'simulated'"]),
     ("upstreams: [{id: a, type: simulated, model: m}]\npools: {actor: [b]}\n",
      ["pools.actor names 'b'", "known: a"]),
     ("upstreams: [{id: a, type: simulated, model: m}]\npools: {actor: [a]}\nsurprise: 1\n",

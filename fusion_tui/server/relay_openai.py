@@ -1,0 +1,96 @@
+"""Relay a Chat Completions reply to an OpenAI client: bytes pass through untouched while a
+parser alongside collects what the events need."""
+
+from __future__ import annotations
+
+import time
+
+import orjson
+from aiohttp import web
+
+from fusion_tui.protocols.openai import ChatAccumulator, error_body, response_content
+from fusion_tui.protocols.openai_stream import error_frame
+from fusion_tui.protocols.sse import SSEParser
+from fusion_tui.server.relay import Outcome
+from fusion_tui.upstreams import UpstreamError, UpstreamReply
+
+
+def _usage(outcome: Outcome, usage: dict[str, object]) -> None:
+    prompt = usage.get("prompt_tokens")
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    outcome.input_tokens = max(0, int(prompt if isinstance(prompt, int) else 0)
+                               - int(cached or 0))
+    completion = usage.get("completion_tokens")
+    outcome.output_tokens = int(completion if isinstance(completion, int) else 0)
+
+
+async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
+    """A complete (non-streamed) reply, success or error, passed through as received."""
+    raw = reply.body or b""
+    outcome = Outcome(reply.status)
+    try:
+        parsed = orjson.loads(raw) if raw else {}
+    except orjson.JSONDecodeError:
+        parsed = None
+    if reply.ok and isinstance(parsed, dict):
+        _usage(outcome, parsed.get("usage") or {})
+        choice = (parsed.get("choices") or [{}])[0]
+        outcome.stop_reason = choice.get("finish_reason")
+        outcome.content = response_content(parsed)
+    elif not reply.ok:
+        error = parsed.get("error") if isinstance(parsed, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            outcome.error = str(error["message"])
+        else:
+            # Not an OpenAI error body (an HTML gateway page, say): wrap it so the client
+            # still gets its protocol's shape, with the upstream's words kept.
+            outcome.error = raw[:300].decode("utf-8", "replace") or f"HTTP {reply.status}"
+            raw = orjson.dumps(error_body(reply.status, f"upstream error: {outcome.error}"))
+    elif parsed is None:
+        outcome.status = 502
+        outcome.error = "upstream answered 2xx with a body that is not JSON"
+        raw = orjson.dumps(error_body(502, outcome.error))
+    out_headers = dict(headers)
+    if "retry-after" in reply.headers:
+        out_headers["retry-after"] = reply.headers["retry-after"]
+    response = web.Response(status=outcome.status, body=raw, content_type="application/json",
+                            headers=out_headers)
+    return response, outcome
+
+
+async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
+                       started: float) -> tuple[web.StreamResponse, Outcome]:
+    """Stream chunks to the client as they arrive. A failure after the first byte becomes
+    an error chunk `data: {"error": {...}}` and the stream closes without `[DONE]`."""
+    response = web.StreamResponse(status=200, headers={
+        **headers, "content-type": "text/event-stream", "cache-control": "no-cache"})
+    await response.prepare(request)
+    parser = SSEParser()
+    acc = ChatAccumulator()
+    outcome = Outcome(200)
+    assert reply.stream is not None
+    try:
+        async for chunk in reply.stream:
+            if outcome.ttfb_ms is None:
+                outcome.ttfb_ms = (time.monotonic() - started) * 1000
+            await response.write(chunk)
+            for event in parser.feed(chunk):
+                acc.add(event.data)
+    except UpstreamError as exc:
+        outcome.error = str(exc)
+    finally:
+        await reply.close()
+    if outcome.error is None and acc.error is not None:
+        outcome.error = str(acc.error.get("message", acc.error))
+    elif outcome.error is None and not acc.done:
+        outcome.error = "upstream stream ended before [DONE]"
+    if outcome.error is not None and acc.error is None:
+        await response.write(error_frame(502, outcome.error))
+    if outcome.error is not None:
+        outcome.status = 502
+    _usage(outcome, acc.usage)
+    outcome.stop_reason = acc.finish_reason
+    outcome.content = acc.content()
+    await response.write_eof()
+    return response, outcome
