@@ -5,16 +5,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 import yaml
 
-from fusion_tui import __version__
+from fusion_tui import __version__, cli_routing
 from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
+
+if TYPE_CHECKING:
+    from fusion_tui.sessions.replay import Recording
 
 EXIT_CONFIG = 2
 
@@ -36,7 +45,6 @@ def masked_config(settings: Settings) -> dict[str, object]:
                 f"{model.api_key_env} ({'set' if model.api_key() else 'missing'})")
     auth = settings.server.auth_key_env
     if auth:
-        import os
         data["server"]["auth_key_env"] = f"{auth} ({'set' if os.environ.get(auth) else 'missing'})"
     return data
 
@@ -86,18 +94,99 @@ async def _serve(settings: Settings) -> None:
         await runtime.stop()
 
 
+def log_file() -> Path:
+    """Where `run` writes its log (the dashboard owns the terminal)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "fusion-tui" / "fusion-tui.log"
+
+
+def _log_to(handler: logging.Handler) -> None:
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the proxy headless; one JSON line per request on stderr."""
-    asyncio.run(_serve(_load(args)))
+    settings = _load(args)
+    _log_to(logging.StreamHandler(sys.stderr))
+    asyncio.run(_serve(settings))
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the proxy with the dashboard in the same event loop."""
     settings = _load(args)
+    path = log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _log_to(logging.FileHandler(path, encoding="utf-8"))
     from fusion_tui.tui.app import run_dashboard
 
     return run_dashboard(settings)
+
+
+def _sessions_folder(args: argparse.Namespace) -> Path:
+    return _load(args).sessions.path
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    """List recorded sessions, newest first."""
+    from fusion_tui.sessions.store import list_sessions
+
+    summaries = list_sessions(_sessions_folder(args))
+    if args.json:
+        print(json.dumps([s.as_dict() for s in summaries], indent=2))
+        return 0
+    if not summaries:
+        print("no recorded sessions")
+        return 0
+    print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'turns':>5} "
+          f"{'councils':>8} {'cost $':>8}  tiers")
+    for s in summaries:
+        started = datetime.fromtimestamp(s.started, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} {s.turns:>5} "
+              f"{s.councils:>8} {s.cost_usd:>8.4f}  {','.join(s.tiers) or '-'}")
+    return 0
+
+
+def _open_recording(args: argparse.Namespace) -> Recording:
+    from fusion_tui.sessions.replay import RecordingError, read_recording
+    from fusion_tui.sessions.store import find_recording
+
+    try:
+        return read_recording(find_recording(_sessions_folder(args), args.session))
+    except RecordingError as exc:
+        print(f"fusion-tui: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Replay a session into the dashboard, or print its events (--json)."""
+    recording = _open_recording(args)
+    if args.json:
+        from fusion_tui.events.codec import encode_line
+
+        for event in recording.events:
+            print(encode_line(event))
+        for note in recording.skipped:
+            print(f"fusion-tui: skipped {note}", file=sys.stderr)
+        return 0
+    from fusion_tui.tui.app import run_replay
+
+    return run_replay(recording, speed=args.speed)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a readable transcript of a session."""
+    from fusion_tui.sessions.export import export_markdown
+
+    text = export_markdown(_open_recording(args))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +203,37 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_serve)
     sub.add_parser("check", parents=[common],
                    help="validate the config and print it resolved").set_defaults(func=cmd_check)
+    listing = sub.add_parser("sessions", parents=[common], help="list recorded sessions")
+    listing.add_argument("--json", action="store_true", help="machine-readable list")
+    listing.set_defaults(func=cmd_sessions)
+    replay = sub.add_parser("replay", parents=[common], help="replay a recorded session")
+    replay.add_argument("session", help="session id (or unique prefix) or path to a .jsonl")
+    replay.add_argument("--speed", type=float, default=1.0, help="time scale (0: no waits)")
+    replay.add_argument("--json", action="store_true", help="print the events, one a line")
+    replay.set_defaults(func=cmd_replay)
+    export = sub.add_parser("export", parents=[common], help="a session as a transcript")
+    export.add_argument("session", help="session id (or unique prefix) or path to a .jsonl")
+    export.add_argument("--format", choices=["md"], default="md")
+    export.add_argument("-o", "--output", help="write to this file instead of stdout")
+    export.set_defaults(func=cmd_export)
+    model = sub.add_parser("model", help="the embedding model")
+    model_sub = model.add_subparsers(dest="model_command", required=True)
+    pull = model_sub.add_parser("pull", parents=[common],
+                                help="download the embedding model (with a progress bar)")
+    pull.add_argument("model", nargs="?", help="hub id or local folder (default: the config's)")
+    pull.add_argument("--file", help="ONNX file in the repo (default: the config's)")
+    pull.set_defaults(func=lambda a: cli_routing.model_pull(_load(a), a.model, a.file))
+    evaluate = sub.add_parser("eval", help="evaluate a component")
+    eval_sub = evaluate.add_subparsers(dest="eval_command", required=True)
+    routing = eval_sub.add_parser("routing", parents=[common],
+                                  help="gate accuracy and confusion matrix on a labelled file")
+    routing.add_argument("file", type=Path, help="JSONL of {label, body} records")
+    routing.set_defaults(func=lambda a: cli_routing.eval_routing(_load(a), a.file))
+    explain = sub.add_parser("explain", parents=[common],
+                             help="how a request would be routed (no upstream is called)")
+    explain.add_argument("file", type=Path, help="a request body (Anthropic or OpenAI JSON)")
+    explain.add_argument("--protocol", choices=["anthropic", "openai"])
+    explain.set_defaults(func=lambda a: cli_routing.explain(_load(a), a.file, a.protocol))
     parser.set_defaults(func=cmd_run, config=None)
     return parser
 
@@ -121,7 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `fusion-tui` command."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ upstreams with failover, re-pinning the session when its actor changes."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,18 +28,26 @@ class RequestRejected(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
 class RequestFacts:
-    """What the pipeline needs to know about one request."""
+    """What the pipeline needs to know about one request. `gate_body` (the request in
+    Anthropic shape, what the gate and the council read) is built on first use only."""
 
-    session_id: str
-    request_id: str
-    has_tools: bool
-    headers: Mapping[str, str]
-    gate_body: dict[str, Any]
-    """The request in Anthropic shape (what the gate reads)."""
-    body_overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    """OpenAI body fields fusion_route / fusion_tier."""
+    def __init__(self, session_id: str, request_id: str, has_tools: bool,
+                 headers: Mapping[str, str], body: dict[str, Any],
+                 anthropic_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+                 body_overrides: Mapping[str, Any] | None = None) -> None:
+        self.session_id = session_id
+        self.request_id = request_id
+        self.has_tools = has_tools
+        self.headers = headers
+        self.body = body
+        self._view = anthropic_view
+        self.body_overrides = body_overrides or {}
+
+    @functools.cached_property
+    def gate_body(self) -> dict[str, Any]:
+        """The request in Anthropic shape."""
+        return self._view(self.body) if self._view else self.body
 
 
 async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:

@@ -12,29 +12,33 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from fusion_tui.core.pipeline import RequestFacts, RequestRejected, council_for, plan_route
 from fusion_tui.events import (
+    ActorToolCalled,
     RequestCancelled,
     RequestReceived,
     ResponseFinished,
-    RouteChosen,
     TranslationNote,
 )
 from fusion_tui.protocols.anthropic import RequestError
 from fusion_tui.routing import session_id_for
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.relay import Outcome
-from fusion_tui.upstreams import Upstream, UpstreamError, UpstreamReply
+from fusion_tui.server.turns import Turn
+from fusion_tui.upstreams import Upstream, UpstreamReply
 
 ROUTE_HEADER = "x-fusion-route"
 
 JsonRelay = Callable[[UpstreamReply, dict[str, str]], Awaitable[tuple[web.Response, Outcome]]]
-StreamRelay = Callable[[web.Request, UpstreamReply, dict[str, str], float],
+StreamRelay = Callable[[web.Request, UpstreamReply, dict[str, str], float,
+                        web.StreamResponse | None],
                        Awaitable[tuple[web.StreamResponse, Outcome]]]
 
 
 @dataclass(frozen=True)
 class Surface:
-    """One client protocol: how to check a body, answer an error, call an upstream, relay."""
+    """One client protocol: how to check a body, answer an error, call an upstream, relay,
+    and the pieces a council or panel turn needs in that protocol."""
 
     protocol: str
     check: Callable[[Any], dict[str, Any]]
@@ -42,6 +46,18 @@ class Surface:
     call: Callable[[Upstream, dict[str, Any], Mapping[str, str]], Awaitable[UpstreamReply]]
     relay_json: JsonRelay
     relay_stream: StreamRelay
+    anthropic_view: Callable[[dict[str, Any]], dict[str, Any]]
+    """The request in Anthropic shape (what the gate and the council read)."""
+    inject: Callable[[dict[str, Any], str], dict[str, Any]]
+    """The request with a briefing added after its last cache breakpoint."""
+    opening: Callable[[str, str], bytes]
+    """First bytes of a stream opened before the answer exists (request id, model)."""
+    keepalive: bytes
+    """What keeps an opened stream alive while the council sits."""
+    stream_error: Callable[[int, str], bytes]
+    """An error inside an opened stream, in the protocol's own form."""
+    from_anthropic: Callable[[UpstreamReply, dict[str, Any], str], UpstreamReply]
+    """An Anthropic-wire reply the proxy produced, in this protocol (body, model)."""
 
 
 async def read_json(request: web.Request) -> Any:
@@ -72,7 +88,8 @@ def _publish_notes(request: web.Request, surface: Surface, upstream: Upstream,
 
 
 async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
-    """Serve one chat request of `surface`'s protocol through the chosen upstream."""
+    """Serve one chat request of `surface`'s protocol: plan its route (gate, steering,
+    overrides), then answer directly, through a council, or through the panel."""
     state = request.app[STATE]
     started = time.monotonic()
     try:
@@ -82,49 +99,66 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
     headers = {k.lower(): v for k, v in request.headers.items()}
     session_id = session_id_for(headers, body)
     request_id = state.new_request_id()
-    stream = bool(body.get("stream"))
     keep_body = state.settings.sessions.record == "full"
     state.publish(RequestReceived(
         session_id=session_id, request_id=request_id, protocol=surface.protocol,
-        path=request.path, model=str(body["model"]), stream=stream,
+        path=request.path, model=str(body["model"]), stream=bool(body.get("stream")),
         client=client_name(request), tools=len(body.get("tools") or []),
         messages=len(body["messages"]), body_bytes=request.content_length or 0,
         body=body if keep_body else None))
-
-    route = state.router.choose()
-    state.publish(RouteChosen(session_id=session_id, request_id=request_id, mode=route.mode,
-                              tier=route.tier or "-", upstream_id=route.upstream_id,
-                              route=route.header))
-    out_headers = {ROUTE_HEADER: route.header, "x-fusion-request-id": request_id}
-    upstream = state.upstreams[route.upstream_id]
-    outcome = Outcome(0)
-    reply: UpstreamReply | None = None
-    response: web.StreamResponse
+    facts = RequestFacts(session_id, request_id, bool(body.get("tools")), headers, body,
+                         surface.anthropic_view,
+                         {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
+    turn = Turn(request, surface, state, body, facts, started)
+    state.controls.track(request_id, session_id)
     try:
         try:
-            reply = await surface.call(upstream, body, headers)
-        except UpstreamError as exc:
-            status = exc.status or (504 if "no answer within" in str(exc) else 502)
-            outcome = Outcome(status, error=str(exc))
-            return surface.error(status, f"upstream {route.upstream_id} failed: {exc}", None,
-                                 out_headers)
-        if stream and reply.stream is not None:
-            response, outcome = await surface.relay_stream(request, reply, out_headers,
-                                                           started)
-        else:
-            response, outcome = await surface.relay_json(reply, out_headers)
-        return response
+            plan = await plan_route(state, facts)
+        except RequestRejected as exc:
+            turn.outcome = Outcome(exc.status, error=str(exc))
+            return surface.error(exc.status, str(exc), None,
+                                 {"x-fusion-request-id": request_id})
+        council = council_for(state, facts, plan)
+        if council.convene:
+            return await turn.council(plan, council)
+        if plan.panel and not facts.has_tools:
+            return await turn.panel(plan)
+        return await turn.direct(plan, extra_reason=council.reason or None)
     except (asyncio.CancelledError, ConnectionResetError):
+        if state.controls.was_dropped(request_id):
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            return await turn.dropped()
         state.publish(RequestCancelled(session_id=session_id, request_id=request_id))
-        outcome = Outcome(499, error="client disconnected")
+        turn.outcome = Outcome(499, error="client disconnected")
         raise
     finally:
-        if reply is not None and reply.notes:
-            _publish_notes(request, surface, upstream, session_id, request_id, reply.notes)
-        state.publish(ResponseFinished(
-            session_id=session_id, request_id=request_id, status=outcome.status,
-            upstream_id=route.upstream_id, route=route.header,
-            latency_ms=(time.monotonic() - started) * 1000,
-            input_tokens=outcome.input_tokens, output_tokens=outcome.output_tokens,
-            stop_reason=outcome.stop_reason, error=outcome.error,
-            content=outcome.content if keep_body else None))
+        state.controls.untrack(request_id)
+        _report(request, turn, keep_body)
+
+
+def _report(request: web.Request, turn: Turn, keep_body: bool) -> None:
+    """Translation notes, the actor's tool calls, the cost, and ResponseFinished."""
+    state = request.app[STATE]
+    facts, outcome = turn.facts, turn.outcome
+    sid, rid = facts.session_id, facts.request_id
+    if turn.reply is not None and turn.reply.notes and turn.served_by:
+        _publish_notes(request, turn.surface, state.upstreams[turn.served_by],
+                       facts.session_id, facts.request_id, turn.reply.notes)
+    for block in outcome.content:
+        if block.get("type") == "tool_use":
+            state.publish(ActorToolCalled(session_id=sid, request_id=rid, actor=turn.served_by,
+                                          name=str(block.get("name", "")),
+                                          input=dict(block.get("input") or {}),
+                                          tool_use_id=str(block.get("id", ""))))
+    if outcome.usage and turn.served_by and turn.stage != "panel_answer":
+        state.costs.record(facts.session_id, facts.request_id, turn.served_by, turn.stage,
+                           outcome.usage)
+    state.costs.request_total(facts.request_id, forget=True)
+    state.publish(ResponseFinished(
+        session_id=sid, request_id=rid, status=outcome.status, upstream_id=turn.served_by,
+        route=turn.route,
+        latency_ms=turn.elapsed_ms(), input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens, stop_reason=outcome.stop_reason,
+        error=outcome.error, content=outcome.content if keep_body else None))

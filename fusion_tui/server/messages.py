@@ -8,11 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
+from fusion_tui.council import render
+from fusion_tui.council.inject import inject_anthropic
 from fusion_tui.protocols.anthropic import (
     RequestError,
     check_count_tokens_request,
     check_messages_request,
+    error_body,
 )
+from fusion_tui.protocols.sse import encode_sse
 from fusion_tui.server import relay
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.errors import anthropic_error
@@ -32,8 +36,19 @@ async def _call(upstream: Upstream, body: dict[str, Any],
     return await upstream.messages(body, headers)
 
 
-ANTHROPIC = Surface("anthropic", check_messages_request, _error, _call, relay.relay_json,
-                    relay.relay_stream)
+def _opening(request_id: str, model: str) -> bytes:
+    return render.message_start(f"msg_{request_id}", model)
+
+
+def _stream_error(status: int, message: str) -> bytes:
+    return encode_sse("error", error_body(status, message))
+
+
+ANTHROPIC = Surface(
+    "anthropic", check_messages_request, _error, _call, relay.relay_json, relay.relay_stream,
+    anthropic_view=lambda body: body, inject=inject_anthropic, opening=_opening,
+    keepalive=encode_sse("ping", {"type": "ping"}), stream_error=_stream_error,
+    from_anthropic=lambda reply, body, model: reply)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

@@ -26,6 +26,8 @@ class Outcome:
     error: str | None = None
     content: list[dict[str, Any]] = field(default_factory=list)
     ttfb_ms: float | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Usage in Anthropic's field names (cache tokens included), for the cost book."""
 
 
 async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
@@ -38,6 +40,7 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
         parsed = None
     if reply.ok and isinstance(parsed, dict):
         usage = parsed.get("usage") or {}
+        outcome.usage = dict(usage)
         outcome.input_tokens = int(usage.get("input_tokens") or 0)
         outcome.output_tokens = int(usage.get("output_tokens") or 0)
         outcome.stop_reason = parsed.get("stop_reason")
@@ -62,13 +65,36 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
     return response, outcome
 
 
-async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
-                       started: float) -> tuple[web.StreamResponse, Outcome]:
-    """Stream SSE bytes to the client as they arrive. A failure after the first byte becomes
-    an `event: error` in the stream, never a fake normal finish."""
+async def open_stream(request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
+    """Send the status line and headers of an SSE response."""
     response = web.StreamResponse(status=200, headers={
         **headers, "content-type": "text/event-stream", "cache-control": "no-cache"})
     await response.prepare(request)
+    return response
+
+
+def _reframed(name: str, payload: dict[str, Any], data: str,
+              acc: MessageAccumulator) -> bytes | None:
+    """An upstream event as it goes to a client whose stream we opened ourselves: its own
+    message_start and pings are dropped (the client has ours), and its usage from the
+    dropped message_start travels in message_delta instead."""
+    if name in ("message_start", "ping"):
+        return None
+    if name == "message_delta":
+        start_usage = (acc.message.get("usage") or {}) if acc.message else {}
+        merged = {**{k: v for k, v in start_usage.items() if k != "output_tokens"},
+                  **(payload.get("usage") or {})}
+        return encode_sse(name, {**payload, "usage": merged})
+    return encode_sse(name, data)
+
+
+async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
+                       started: float, opened: web.StreamResponse | None = None
+                       ) -> tuple[web.StreamResponse, Outcome]:
+    """Stream SSE bytes to the client as they arrive. A failure after the first byte becomes
+    an `event: error` in the stream, never a fake normal finish. With `opened` (a stream we
+    already started, e.g. while a council sat) the upstream's events are re-framed into it."""
+    response = opened or await open_stream(request, headers)
     parser = SSEParser()
     acc = MessageAccumulator()
     outcome = Outcome(200)
@@ -77,14 +103,21 @@ async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict
         async for chunk in reply.stream:
             if outcome.ttfb_ms is None:
                 outcome.ttfb_ms = (time.monotonic() - started) * 1000
-            await response.write(chunk)
+            if opened is None:
+                await response.write(chunk)
             for event in parser.feed(chunk):
                 try:
                     payload = event.json()
                 except orjson.JSONDecodeError:
                     continue
-                if isinstance(payload, dict):
-                    acc.add(event.event or str(payload.get("type", "")), payload)
+                if not isinstance(payload, dict):
+                    continue
+                name = event.event or str(payload.get("type", ""))
+                acc.add(name, payload)
+                if opened is not None:
+                    framed = _reframed(name, payload, event.data, acc)
+                    if framed is not None:
+                        await response.write(framed)
     except UpstreamError as exc:
         outcome.error = str(exc)
     finally:
@@ -99,6 +132,7 @@ async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict
             status, outcome.error, error_type_for(status) if status != 502 else "api_error")))
     if outcome.error is not None:
         outcome.status = 502
+    outcome.usage = dict(acc.usage)
     outcome.input_tokens = acc.input_tokens
     outcome.output_tokens = acc.output_tokens
     outcome.stop_reason = acc.stop_reason

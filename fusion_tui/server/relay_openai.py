@@ -11,7 +11,7 @@ from aiohttp import web
 from fusion_tui.protocols.openai import ChatAccumulator, error_body, response_content
 from fusion_tui.protocols.openai_stream import error_frame
 from fusion_tui.protocols.sse import SSEParser
-from fusion_tui.server.relay import Outcome
+from fusion_tui.server.relay import Outcome, open_stream
 from fusion_tui.upstreams import UpstreamError, UpstreamReply
 
 
@@ -23,6 +23,9 @@ def _usage(outcome: Outcome, usage: dict[str, object]) -> None:
                                - int(cached or 0))
     completion = usage.get("completion_tokens")
     outcome.output_tokens = int(completion if isinstance(completion, int) else 0)
+    outcome.usage = {"input_tokens": outcome.input_tokens,
+                     "output_tokens": outcome.output_tokens,
+                     "cache_read_input_tokens": int(cached or 0)}
 
 
 async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
@@ -60,12 +63,12 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
 
 
 async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
-                       started: float) -> tuple[web.StreamResponse, Outcome]:
+                       started: float, opened: web.StreamResponse | None = None
+                       ) -> tuple[web.StreamResponse, Outcome]:
     """Stream chunks to the client as they arrive. A failure after the first byte becomes
-    an error chunk `data: {"error": {...}}` and the stream closes without `[DONE]`."""
-    response = web.StreamResponse(status=200, headers={
-        **headers, "content-type": "text/event-stream", "cache-control": "no-cache"})
-    await response.prepare(request)
+    an error chunk `data: {"error": {...}}` and the stream closes without `[DONE]`. With
+    `opened` (a stream we already started) the chunks go into it as they are."""
+    response = opened or await open_stream(request, headers)
     parser = SSEParser()
     acc = ChatAccumulator()
     outcome = Outcome(200)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -14,11 +16,21 @@ from textual.screen import Screen
 
 from fusion_tui.config import Settings
 from fusion_tui.core import Runtime
+from fusion_tui.core.controls import Controls
 from fusion_tui.events import EventBus
+from fusion_tui.sessions.replay import Recording, RecordingError, read_recording
 from fusion_tui.tui.bridge import FLUSH_HZ, EventBridge
 from fusion_tui.tui.screens import DashboardScreen
+from fusion_tui.tui.screens.replay import ReplayScreen
+from fusion_tui.tui.screens.sessions import SessionsScreen
 from fusion_tui.tui.status import StatusInfo
-from fusion_tui.tui.themes import DEFAULT_THEME, THEMES_DIR, load_themes
+from fusion_tui.tui.theming import (
+    DEFAULT_THEME,
+    THEMES_DIR,
+    discover,
+    remember_theme,
+    remembered_theme,
+)
 from fusion_tui.tui.widgets import EVENT_SINK, StatusBar
 
 EXIT_START_FAILED = 1
@@ -27,35 +39,59 @@ EXIT_START_FAILED = 1
 class FusionApp(App[None]):
     """The proxy's dashboard. With a `runtime` it starts the proxy once its first frame is on
     screen and stops it on quit; without one (replay, tests) it only shows what is published
-    on `bus`."""
+    on `bus`. Steering keys act through `controls` (the runtime's by default). With `replay`
+    the first screen plays that recording instead."""
 
     TITLE = "fusion-tui"
     CSS_PATH = ["styles/app.tcss", "styles/dashboard.tcss"]
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("t", "next_theme", "Theme", id="theme"),
     ]
 
     def __init__(self, bus: EventBus, runtime: Runtime | None = None,
-                 info: StatusInfo | None = None, *, max_rows: int = 500,
-                 flush_hz: float = FLUSH_HZ, error_hold_s: float = 2.0,
-                 themes_dir: Path = THEMES_DIR) -> None:
+                 info: StatusInfo | None = None, *, controls: Controls | None = None,
+                 max_rows: int = 500, flush_hz: float = FLUSH_HZ, error_hold_s: float = 2.0,
+                 themes_dir: Path = THEMES_DIR, user_themes_dir: Path | None = None,
+                 state_path: Path | None = None, keymap: dict[str, str] | None = None,
+                 theme: str | None = None, replay: Recording | None = None,
+                 speed: float = 1.0, sessions_dir: Path | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.bus = bus
         self.runtime = runtime
+        self.controls = controls or (runtime.state.controls if runtime else None)
         self.info = info or StatusInfo(source="replay" if runtime is None else "live")
         self.max_rows = max_rows
         self.error_hold_s = error_hold_s
         self.startup_error: str | None = None
+        self.replay = replay
+        self.speed = speed
+        self.sessions_dir = sessions_dir
+        self.clock = clock
+        self.state_path = state_path
         # subscribe now, so nothing published between construction and mount is missed
         self.bridge = EventBridge(bus.subscribe(), self.event_sinks, flush_hz=flush_hz)
-        for theme in load_themes(themes_dir):
-            self.register_theme(theme)
-        if DEFAULT_THEME in self.available_themes:
-            self.theme = DEFAULT_THEME
+        found = discover(themes_dir, user_themes_dir)
+        self.theme_errors = found.errors
+        self.theme_names = found.names
+        for theme_obj in found.themes:
+            self.register_theme(theme_obj)
+        wanted = remembered_theme(state_path) or theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.theme_errors.append(f"theme {wanted!r} not found; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        if keymap:
+            self.set_keymap(keymap)
 
     def get_default_screen(self) -> Screen[None]:
-        """The dashboard screen."""
-        return DashboardScreen(self.info, self.max_rows)
+        """The dashboard screen (or the replay screen when replaying)."""
+        if self.replay is not None:
+            return ReplayScreen(self.replay, self.info, self.speed, closable=False,
+                                max_rows=self.max_rows, clock=self.clock)
+        return DashboardScreen(self.info, self.max_rows, self.controls, clock=self.clock)
 
     @property
     def status_bar(self) -> StatusBar:
@@ -63,17 +99,24 @@ class FusionApp(App[None]):
         return self.screen_stack[0].query_one(StatusBar)
 
     def event_sinks(self) -> list[MessagePump]:
-        """Every widget, on every screen in the stack, that takes event batches."""
-        sinks: list[MessagePump] = []
-        for screen in self.screen_stack:
-            sinks.extend(screen.query(f".{EVENT_SINK}"))
-        return sinks
+        """The live screen's widgets that take event batches (a replay screen has its own
+        bus and bridge; nothing live reaches it)."""
+        if not self.screen_stack or isinstance(self.screen_stack[0], ReplayScreen):
+            return []
+        return list(self.screen_stack[0].query(f".{EVENT_SINK}"))
 
     async def on_ready(self) -> None:
         """Once the dashboard is on screen: start the bridge, then the proxy on this loop."""
         self.run_worker(self.bridge.run(), name="event-bridge", group="bridge",
                         exit_on_error=True)
         status = self.status_bar
+        for problem in self.theme_errors:
+            self.notify(problem, title="theme", severity="error", timeout=8)
+        if self.theme_errors:
+            status.theme_error = "; ".join(self.theme_errors)
+        if self.controls is not None:
+            # a person is watching: held briefings can wait for them
+            self.controls.hold_desk.attached = True
         if self.runtime is None:
             status.address = self.info.source
             self.sub_title = self.info.source
@@ -103,8 +146,54 @@ class FusionApp(App[None]):
     async def stop_runtime(self) -> None:
         """Stop the proxy (close the server, flush and close recordings), once."""
         runtime, self.runtime = self.runtime, None
+        if self.controls is not None:
+            self.controls.hold_desk.attached = False
         if runtime is not None:
             await runtime.stop()
+
+    def on_unmount(self) -> None:
+        """Nobody is watching any more: nothing may be held for a person."""
+        if self.controls is not None:
+            self.controls.hold_desk.attached = False
+
+    def action_next_theme(self) -> None:
+        """Cycle the dashboard's themes; the choice is remembered."""
+        names = self.theme_names or [DEFAULT_THEME]
+        index = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(index + 1) % len(names)]
+        problem = remember_theme(self.theme, self.state_path)
+        if problem:
+            self.notify(problem, severity="warning")
+        else:
+            self.notify(f"theme {self.theme}", timeout=2)
+
+    def open_sessions(self) -> None:
+        """The recorded sessions screen; the chosen one replays on a fresh bus."""
+        folder = self.sessions_dir
+        if folder is None and self.runtime is not None:
+            folder = self.runtime.settings.sessions.path
+        if folder is None and self.replay is not None:
+            folder = self.replay.path.parent
+        if folder is None:
+            self.notify("no sessions folder", severity="warning")
+            return
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                recording = read_recording(Path(path))
+            except RecordingError as exc:
+                self.notify(str(exc), title="cannot replay", severity="error")
+                return
+            info = StatusInfo(source=f"replay: {recording.path.name}",
+                              upstreams=self.info.upstreams,
+                              sessions_dir=self.info.sessions_dir, record=self.info.record,
+                              advisors=self.info.advisors)
+            self.push_screen(ReplayScreen(recording, info, 1.0, closable=True,
+                                          max_rows=self.max_rows, clock=self.clock))
+
+        self.push_screen(SessionsScreen(folder), chosen)
 
     async def action_quit(self) -> None:
         """Stop the proxy, then leave."""
@@ -135,6 +224,22 @@ def run_dashboard(settings: Settings) -> int:
     except Exception as exc:  # e.g. the sessions folder cannot be created
         sys.stderr.write(f"fusion-tui: cannot set up the proxy: {exc}\n")
         return EXIT_START_FAILED
-    app = FusionApp(runtime.bus, runtime, StatusInfo.from_settings(settings))
+    app = FusionApp(runtime.bus, runtime, StatusInfo.from_settings(settings),
+                    keymap=settings.keymap, theme=settings.ui.theme,
+                    sessions_dir=settings.sessions.path)
     asyncio.run(_run(app, runtime))
+    return app.return_code or 0
+
+
+def run_replay(recording: Recording, speed: float = 1.0,
+               settings: Settings | None = None) -> int:
+    """Play `recording` in the dashboard on a fresh bus (no proxy runs). Returns 0 on quit."""
+    info = StatusInfo(source=f"replay: {recording.path.name}")
+    if settings is not None:
+        info = StatusInfo.from_settings(settings, source=info.source)
+    app = FusionApp(EventBus(), info=info, replay=recording, speed=speed,
+                    keymap=settings.keymap if settings else None,
+                    theme=settings.ui.theme if settings else None,
+                    sessions_dir=recording.path.parent)
+    app.run()
     return app.return_code or 0

@@ -9,12 +9,24 @@ what does not fit.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from fusion_tui.events import BreakerChanged, ClassifierStateChanged, Event, Subscription
+from fusion_tui.events import (
+    AdvisorDelta,
+    AdvisorFinished,
+    BreakerChanged,
+    BriefingDelta,
+    BriefingHeld,
+    BriefingReady,
+    ClassifierStateChanged,
+    Event,
+    Subscription,
+)
 
 FLUSH_HZ = 30.0
 """Batches posted per second at most."""
@@ -45,9 +57,55 @@ class EventBatch(Message, bubble=False):
         self.dropped = dropped
 
 
+def _delta_key(event: Event) -> Hashable | None:
+    if isinstance(event, AdvisorDelta):
+        return (event.request_id, event.advisor)
+    if isinstance(event, BriefingDelta):
+        return (event.request_id, "")
+    return None
+
+
+def _closing_key(event: Event) -> Hashable | None:
+    if isinstance(event, AdvisorFinished):
+        return (event.request_id, event.advisor)
+    if isinstance(event, (BriefingReady, BriefingHeld)):
+        return (event.request_id, "")
+    return None
+
+
+def concatenate_deltas(events: Iterable[Event]) -> list[Event]:
+    """Token deltas of one (request, advisor) (or one briefing) joined into the first of
+    them, in order; an advisor's finish or the briefing's readiness starts a new run."""
+    out: list[Event] = []
+    open_runs: dict[Hashable, int] = {}
+    parts: dict[int, list[str]] = {}
+    for event in events:
+        key = _delta_key(event)
+        if key is None:
+            closing = _closing_key(event)
+            if closing is not None:
+                open_runs.pop(closing, None)
+            out.append(event)
+            continue
+        index = open_runs.get(key)
+        text = getattr(event, "text", "")
+        if index is None:
+            open_runs[key] = len(out)
+            parts[len(out)] = [text]
+            out.append(event)
+        else:
+            parts[index].append(text)
+    for index, texts in parts.items():
+        if len(texts) > 1:
+            delta: Any = out[index]  # an AdvisorDelta or a BriefingDelta: both have `text`
+            out[index] = dataclasses.replace(delta, text="".join(texts))
+    return out
+
+
 def coalesce(events: Iterable[Event]) -> list[Event]:
-    """`events` in order, with each status-like event replacing older ones of its key."""
-    items = list(events)
+    """`events` in order, with each status-like event replacing older ones of its key and
+    token deltas concatenated per (request, advisor)."""
+    items = concatenate_deltas(events)
     latest: dict[Hashable, int] = {}
     for index, event in enumerate(items):
         key_of = STATUS_KEYS.get(type(event))

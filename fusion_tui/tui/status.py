@@ -35,6 +35,18 @@ class StatusInfo:
     sessions_dir: str = ""
     record: str = "full"
     source: str = "live"
+    advisors: tuple[str, ...] = ()
+    """Who may sit on a council (the mute picker offers them)."""
+    actors: tuple[str, ...] = ()
+    """Upstreams that can act (the swap picker offers every upstream, these first)."""
+    hold: str = "off"
+    """Hold-before-act mode at start."""
+    council: bool = True
+    """Councils enabled at start."""
+    hold_timeout_s: float = 120.0
+    """How long a held briefing waits."""
+    classifier: str = ""
+    """What the status bar says about the classifier before it reports (e.g. "not used")."""
 
     @classmethod
     def from_settings(cls, settings: Settings, source: str = "live") -> StatusInfo:
@@ -44,9 +56,15 @@ class StatusInfo:
                          key_missing=bool(u.api_key_env) and not u.api_key())
             for u in settings.upstreams)
         server = settings.server
+        council = settings.council
+        advisors = tuple(dict.fromkeys([*settings.pools.council, *council.advisors]))
+        smart = settings.routing.mode != "single"
         return cls(listen=f"{server.host}:{server.port}", upstreams=ups,
                    sessions_dir=str(settings.sessions.dir), record=settings.sessions.record,
-                   source=source)
+                   source=source, advisors=advisors, actors=tuple(settings.pools.actor),
+                   hold=council.hold, council=council.enabled,
+                   hold_timeout_s=council.hold_timeout_s,
+                   classifier="starting" if smart else "not used (routing.mode single)")
 
     @property
     def simulated_ids(self) -> frozenset[str]:

@@ -79,3 +79,15 @@ async def chat_via_messages(call: NativeCall, settings: UpstreamSettings,
                        translate.error_to_openai,
                        lambda chunks: translate.anthropic_to_openai_stream(
                            chunks, notes, include_usage=include_usage, model=settings.model))
+
+
+def anthropic_reply_as_openai(reply: UpstreamReply, client_body: dict[str, Any],
+                              model: str) -> UpstreamReply:
+    """An Anthropic-wire reply (JSON, SSE or error) turned into Chat Completions wire for an
+    OpenAI client (used where the proxy itself produced the answer: the panel)."""
+    notes = Notes()
+    include_usage = bool((client_body.get("stream_options") or {}).get("include_usage"))
+    return _translated(reply, notes, bool(client_body.get("stream")),
+                       translate.anthropic_to_openai_response, translate.error_to_openai,
+                       lambda chunks: translate.anthropic_to_openai_stream(
+                           chunks, notes, include_usage=include_usage, model=model))

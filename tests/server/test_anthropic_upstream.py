@@ -110,7 +110,8 @@ async def test_connection_refused_is_a_502_that_says_why(make_settings, start_pr
     assert reply.status == 502
     body = reply.json()
     assert body["error"]["type"] == "api_error"
-    assert "upstream real failed" in body["error"]["message"]
+    assert "every upstream failed (tried real)" in body["error"]["message"]
+    assert "Cannot connect" in body["error"]["message"]
 
 
 async def test_recording_holds_request_and_answer(make_settings, start_proxy, fake_anthropic,
@@ -125,8 +126,9 @@ async def test_recording_holds_request_and_answer(make_settings, start_proxy, fa
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["kind"] == "header" and lines[0]["schema"] == 1
     kinds = [line["kind"] for line in lines[1:]]
-    assert kinds == ["request_received", "route_chosen", "response_finished"]
+    assert kinds == ["request_received", "route_chosen", "session_pinned", "cost_recorded",
+                     "response_finished"]
     assert lines[1]["body"]["messages"] == CLAUDE_CODE_LIKE["messages"]
-    assert lines[3]["content"][0]["text"] == "hello from the fake upstream"
+    assert lines[5]["content"][0]["text"] == "hello from the fake upstream"
     assert "sk-never-recorded" not in path.read_text()
     assert "client-secret" not in path.read_text()

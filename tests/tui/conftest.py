@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,8 @@ import pytest
 from textual.pilot import Pilot
 
 from fusion_tui.config import load_settings
-from fusion_tui.events import Event
-from fusion_tui.tui.replay import load_recording
+from fusion_tui.events import Event, EventBus
+from fusion_tui.sessions.replay import read_recording
 from fusion_tui.tui.status import StatusInfo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +40,16 @@ def replay_info(clean_env: None) -> StatusInfo:
 @pytest.fixture
 def fixture_events() -> list[Event]:
     """The recorded fixture session's events."""
-    return load_recording(FIXTURE)
+    return read_recording(FIXTURE).events
+
+
+def publish_all(bus: EventBus, events: Iterable[Event]) -> int:
+    """Publish `events` into `bus` at once, in order; returns how many."""
+    count = 0
+    for event in events:
+        bus.publish(event)
+        count += 1
+    return count
 
 
 async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool],
@@ -53,3 +62,10 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool],
             raise AssertionError(f"condition not met within {within_s}s")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Theme state and user themes live in a temporary folder, never the user's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))

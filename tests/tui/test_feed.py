@@ -6,10 +6,9 @@ from rich.text import Text
 
 from fusion_tui.events import BreakerChanged, EventBus
 from fusion_tui.tui.app import FusionApp
-from fusion_tui.tui.replay import publish_all
 from fusion_tui.tui.status import StatusInfo, UpstreamInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
-from tests.tui.conftest import SIZE, wait_until
+from tests.tui.conftest import SIZE, publish_all, wait_until
 from tests.tui.events_factory import cancelled, finished, received, routed
 
 INFO = StatusInfo(listen="127.0.0.1:0", sessions_dir="/tmp/s", source="test",
@@ -19,8 +18,16 @@ INFO = StatusInfo(listen="127.0.0.1:0", sessions_dir="/tmp/s", source="test",
 
 
 def cells(feed: RequestFeed, request_id: str) -> list[str]:
-    """A row's cells as plain strings."""
-    return [c.plain if isinstance(c, Text) else str(c) for c in feed.get_row(request_id)]
+    """A row's cells as plain strings (stripped), in column order."""
+    return [(c.plain if isinstance(c, Text) else str(c)).strip()
+            for c in feed.get_row(request_id)]
+
+
+def cell(feed: RequestFeed, request_id: str, key: str) -> str:
+    """One cell by column key."""
+    from fusion_tui.tui.widgets.request_feed import COLUMNS
+
+    return cells(feed, request_id)[[k for k, _, _ in COLUMNS].index(key)]
 
 
 def status_text(app: FusionApp) -> str:
@@ -35,13 +42,13 @@ async def test_row_created_on_received_and_updated_on_finish() -> None:
         feed = app.query_one(RequestFeed)
         publish_all(bus, [received(1, session="a-very-long-session-id"), routed(1)])
         await wait_until(pilot, lambda: feed.row_count == 1)
-        assert cells(feed, "req_1") == ["22:13:21", "a-very-lo…", "single", "sim-actor (sim)",
-                                        "…", "…", "…"]
+        assert cells(feed, "req_1") == ["22:13:21", "a-very-l…", "…", "single",
+                                        "sim-actor (sim)", "…", "…", "", "…"]
         assert "in flight 1" in status_text(app)
 
         bus.publish(finished(1, latency_ms=1234.4, tokens=(1500, 42)))
-        await wait_until(pilot, lambda: cells(feed, "req_1")[4] == "200")
-        assert cells(feed, "req_1")[4:] == ["200", "1,234", "1,500/42"]
+        await wait_until(pilot, lambda: cell(feed, "req_1", "status") == "200")
+        assert cells(feed, "req_1")[5:] == ["200", "1,234", "", "1,500/42"]
         assert feed.row_count == 1
         assert "requests 1 · in flight 0 · 0 failed · 0 cancelled" in status_text(app)
 
@@ -57,9 +64,9 @@ async def test_errors_cancellations_and_real_upstreams() -> None:
             received(2), routed(2), cancelled(2), finished(2, status=499),
         ])
         await wait_until(pilot, lambda: feed.row_count == 2
-                         and cells(feed, "req_2")[4] == "cancelled")
-        assert cells(feed, "req_1")[2:5] == ["plan/single", "real", "502"]
-        assert cells(feed, "req_2")[3:5] == ["sim-actor (sim)", "cancelled"]
+                         and cell(feed, "req_2", "status") == "cancelled")
+        assert cells(feed, "req_1")[2:6] == ["plan", "single", "real", "502"]
+        assert cells(feed, "req_2")[4:6] == ["sim-actor (sim)", "cancelled"]
         text = status_text(app)
         assert "requests 2 · in flight 0 · 1 failed · 1 cancelled" in text
 
@@ -132,3 +139,17 @@ async def test_quit_binding_has_an_id_and_shows_in_the_footer() -> None:
         bindings = [active.binding for active in app.active_bindings.values()]
         quit_binding = next(b for b in bindings if b.id == "quit" and b.key == "q")
         assert quit_binding.show and quit_binding.action == "quit"
+
+
+def test_deltas_are_concatenated_per_request_and_advisor() -> None:
+    from fusion_tui.events import AdvisorDelta, AdvisorFinished
+    from fusion_tui.tui.bridge import coalesce
+
+    def d(advisor: str, text: str) -> AdvisorDelta:
+        return AdvisorDelta(session_id="s", request_id="r", advisor=advisor, text=text)
+
+    done = AdvisorFinished(session_id="s", request_id="r", advisor="a", state="ok")
+    out = coalesce([d("a", "he"), d("b", "x"), d("a", "llo"), done, d("a", "!")])
+    assert [(type(e).__name__, getattr(e, "text", "")) for e in out] == [
+        ("AdvisorDelta", "hello"), ("AdvisorDelta", "x"), ("AdvisorFinished", ""),
+        ("AdvisorDelta", "!")]

@@ -1,8 +1,10 @@
-"""Snapshots of the dashboard, driven by the recorded fixture session.
+"""Snapshots of the meeting room at two terminal sizes, driven by deterministic event
+sequences (tests/tui/council_factory.py: fixed ids, times and text) and by the recorded
+council fixture for the replay screen.
 
-Plain `def` tests (pytest-textual-snapshot runs the app itself). Times on screen come from the
-events' own timestamps in UTC, ids are fixed in the fixture, the header has no clock: nothing
-depends on the wall clock. Regenerate with `pytest tests/tui --snapshot-update`.
+Plain `def` tests (pytest-textual-snapshot runs the app itself). Nothing depends on the wall
+clock: event times are fixed and shown in UTC, the header has no clock, the hold countdown
+reads an injected clock. Regenerate with `pytest tests/tui --snapshot-update`.
 """
 
 from __future__ import annotations
@@ -10,51 +12,64 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
-from fusion_tui.events import Event, EventBus
+from fusion_tui.events import EventBus
+from fusion_tui.sessions.replay import read_recording
 from fusion_tui.tui.app import FusionApp
-from fusion_tui.tui.replay import publish_all
-from fusion_tui.tui.status import StatusInfo
+from fusion_tui.tui.screens.replay import ReplayScreen
 from fusion_tui.tui.widgets import RequestFeed
-from tests.tui.conftest import SIZE, wait_until
-from tests.tui.events_factory import cancelled, finished, received, routed
+from fusion_tui.tui.widgets.council_room import CouncilRoom
+from tests.tui.conftest import FIXTURE, publish_all, wait_until
+from tests.tui.council_factory import INFO, make_controls, scenario
 
 SnapCompare = Callable[..., bool]
+SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((140, 40), id="140x40")]
+COUNCIL_FIXTURE = FIXTURE.parent / "council-demo.jsonl"
+
+EXPECT = {"idle": 0, "council": 2, "held": 2, "breaker": 2}
+"""Feed rows each scenario ends with."""
 
 
-def replay(app: FusionApp, bus: EventBus, events: list[Event],
-           rows: int) -> Callable[[Pilot[Any]], Awaitable[None]]:
-    """A `run_before` that publishes `events` and waits until the feed shows `rows` rows
-    with every request finished."""
+def live(name: str) -> tuple[FusionApp, Callable[[Pilot[Any]], Awaitable[None]]]:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO, controls=make_controls(bus), clock=lambda: 0.0)
+    events = scenario(name)
 
     async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: bool(app.screen.query(RequestFeed)))
         publish_all(bus, events)
-        feed = app.query_one(RequestFeed)
-        await wait_until(pilot, lambda: feed.row_count == rows and all(
-            r.finished for r in feed.rows_model.values()))
+        feed = app.screen.query_one(RequestFeed)
+        await wait_until(pilot, lambda: app.bridge.events == len(events)
+                         and feed.row_count == EXPECT[name])
+        room = app.screen.query_one(CouncilRoom)
+        await wait_until(pilot, lambda: name in ("idle",) or room.shown is not None)
+        await pilot.pause(0.2)
 
-    return run_before
-
-
-def test_replayed_session(snap_compare: SnapCompare, replay_info: StatusInfo,
-                          fixture_events: list[Event]) -> None:
-    bus = EventBus()
-    app = FusionApp(bus, info=replay_info)
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=replay(app, bus, fixture_events, rows=2))
+    return app, run_before
 
 
-def test_failures_and_cancellations(snap_compare: SnapCompare, replay_info: StatusInfo,
-                                    fixture_events: list[Event]) -> None:
-    other = "h-3f9c2a7be01d4c55"
-    extra = [
-        received(1, session=other), routed(1, upstream="opus", session=other),
-        finished(1, status=502, upstream="opus", session=other, tokens=(0, 0),
-                 error="upstream opus failed: no API key"),
-        received(2, stream=True), routed(2), cancelled(2), finished(2, status=499, tokens=(0, 0)),
-    ]
-    bus = EventBus()
-    app = FusionApp(bus, info=replay_info)
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=replay(app, bus, fixture_events + extra, rows=4))
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", ["idle", "council", "held", "breaker"])
+def test_live(snap_compare: SnapCompare, name: str, size: tuple[int, int]) -> None:
+    app, run_before = live(name)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_replay(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    recording = read_recording(COUNCIL_FIXTURE)
+    app = FusionApp(EventBus(), info=INFO, replay=recording, speed=0, clock=lambda: 0.0)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        await wait_until(pilot, lambda: screen.source.finished
+                         and screen.bridge.events == len(recording.events)
+                         and screen.query_one(RequestFeed).row_count == 4)
+        screen.update_banner()
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

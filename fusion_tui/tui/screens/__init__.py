@@ -1,4 +1,4 @@
-"""Dashboard screens, one a module."""
+"""Screens: one per module."""
 
 from fusion_tui.tui.screens.dashboard import DashboardScreen
 

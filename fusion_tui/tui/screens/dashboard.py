@@ -1,27 +1,348 @@
-"""The main screen: the live request feed above the status bar."""
+"""The live screen: sessions, the gate feed, the council room, the actor, the status bar.
+
+Every steering key acts through `Controls` (never the core otherwise); each act publishes
+`SteeringApplied`, which comes back through the bridge as a feed row.
+"""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer, Header
+import time
+from collections.abc import Callable
 
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from fusion_tui.core.controls import Controls, SteeringError
+from fusion_tui.tui.room import RoomModel, TurnView
+from fusion_tui.tui.screens.confirm import ConfirmScreen
+from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
+from fusion_tui.tui.screens.help import HelpScreen, key_rows
+from fusion_tui.tui.screens.picker import PickerScreen
 from fusion_tui.tui.status import StatusInfo
 from fusion_tui.tui.widgets import EVENT_SINK, RequestFeed, StatusBar
+from fusion_tui.tui.widgets.actor_pane import ActorPane
+from fusion_tui.tui.widgets.council_room import CouncilRoom
+from fusion_tui.tui.widgets.session_list import SessionList
+
+STEERING = {"force_tier", "lock_tier", "swap_actor", "mute", "council", "hold", "pin", "drop"}
+HELD = {"approve", "edit", "skip"}
 
 
 class DashboardScreen(Screen[None]):
-    """Header, request feed, status bar, footer."""
+    """The meeting room. `controls` None (replay, tests of the view): steering keys are off."""
 
-    def __init__(self, info: StatusInfo, max_rows: int = 500) -> None:
+    BINDINGS = [
+        Binding("1", "force_tier('compact')", "Compact next", id="tier_compact"),
+        Binding("2", "force_tier('regular')", "Regular next", id="tier_regular"),
+        Binding("3", "force_tier('plan')", "Plan next", id="tier_plan"),
+        Binding("0", "lock_tier('')", "Auto tier", id="tier_auto"),
+        Binding("l", "lock_tier", "Lock tier", id="tier_lock"),
+        Binding("a", "swap_actor", "Swap actor", id="swap_actor"),
+        Binding("v", "mute", "Mute advisor", id="mute_advisor"),
+        Binding("c", "council", "Council on/off", id="council_toggle"),
+        Binding("h", "hold", "Hold on/off", id="hold_toggle"),
+        Binding("enter", "approve", "Approve briefing", id="briefing_approve", priority=True),
+        Binding("e", "edit", "Edit briefing", id="briefing_edit"),
+        Binding("s", "skip", "Skip briefing", id="briefing_skip"),
+        Binding("p", "pin", "Pin/unpin", id="pin_toggle"),
+        Binding("x", "drop", "Drop request", id="drop_request"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("f", "feed_scope", "Feed: all/session", id="feed_scope"),
+        Binding("S", "sessions", "Sessions", id="sessions"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    selected: reactive[str | None] = reactive(None)
+
+    def __init__(self, info: StatusInfo, max_rows: int = 500, controls: Controls | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name="dashboard")
         self.info = info
         self.max_rows = max_rows
+        self.controls = controls
+        self.clock = clock
+        self.model = RoomModel()
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
         yield Header(show_clock=False, icon="◆")
-        yield RequestFeed(self.info.simulated_ids, self.max_rows, id="feed",
-                          classes=EVENT_SINK)
+        yield from self.compose_banner()
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield SessionList(self.model, id="sessions", classes=EVENT_SINK)
+                yield ActorPane(id="actor")
+            with Vertical(id="right"):
+                yield Input(placeholder="filter: session, tier, upstream, status… (enter)",
+                            id="filter")
+                yield RequestFeed(self.info.simulated_ids, self.max_rows, id="feed",
+                                  classes=EVENT_SINK)
+                yield Static("enter on a row: why it went where it went", id="detail")
+                yield CouncilRoom(self.clock, id="council")
         yield StatusBar(self.info, id="status", classes=EVENT_SINK)
         yield Footer()
+
+    def compose_banner(self) -> ComposeResult:
+        """Nothing on the live screen (the replay screen shows its banner here)."""
+        yield from ()
+
+    # --- what is selected ------------------------------------------------------------------
+
+    def current_turn(self) -> TurnView | None:
+        """The selected session's current turn."""
+        view = self.model.sessions.get(self.selected or "")
+        return view.current if view else None
+
+    def held_request(self) -> str | None:
+        """The held briefing to decide: the selected session's, else the oldest held."""
+        turn = self.current_turn()
+        if turn is not None and turn.held:
+            return turn.request_id
+        return next(iter(self.model.held), None)
+
+    async def on_session_list_room_changed(self, message: SessionList.RoomChanged) -> None:
+        """Redraw the room for the selected session."""
+        if self.selected is None or self.selected not in self.model.sessions:
+            if self.model.sessions:
+                self.selected = next(iter(self.model.sessions))
+                return
+        if self.selected in message.changes.sessions:
+            await self._show(message.changes)
+        self.refresh_bindings()
+
+    async def _show(self, changes: object | None = None) -> None:
+        from fusion_tui.tui.room import Changes
+
+        turn = self.current_turn()
+        await self.query_one(CouncilRoom).show(
+            turn, changes if isinstance(changes, Changes) else None)
+        self.query_one(ActorPane).turn = turn
+
+    async def watch_selected(self, session_id: str | None) -> None:
+        """Point the council room, the actor pane and the status bar at the session."""
+        self.query_one(StatusBar).session_id = session_id or ""
+        sessions = self.query_one(SessionList)
+        if session_id and sessions.selected != session_id:
+            sessions.select(session_id)
+        feed = self.query_one(RequestFeed)
+        if feed.only_session is not None:
+            feed.set_filter(only_session=session_id)
+        await self._show()
+        self.refresh_bindings()
+
+    @on(DataTable.RowHighlighted, "#sessions")
+    def _session_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.selected = str(event.row_key.value)
+
+    @on(DataTable.RowSelected, "#feed")
+    def _feed_selected(self, event: DataTable.RowSelected) -> None:
+        row = self.query_one(RequestFeed).rows_model.get(str(event.row_key.value))
+        if row is not None:
+            self.query_one("#detail", Static).update(row.detail)
+
+    # --- steering --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Steering needs controls (live) and a session; decisions need a held briefing."""
+        if action in STEERING:
+            if self.controls is None:
+                return False
+            if action not in {"hold", "council"} and not self.selected:
+                return None
+        if action in HELD:
+            return self.controls is not None and self.held_request() is not None
+        return True
+
+    def _steer(self, act: Callable[[], None], done: str) -> bool:
+        try:
+            act()
+        except SteeringError as exc:
+            self.notify(str(exc), title="steering refused", severity="error")
+            return False
+        self.notify(done, timeout=2)
+        return True
+
+    @property
+    def _controls(self) -> Controls:
+        assert self.controls is not None  # check_action guarantees it
+        return self.controls
+
+    def action_force_tier(self, tier: str) -> None:
+        """Route the selected session's next request at `tier`."""
+        session = self.selected or ""
+        self._steer(lambda: self._controls.force_next_tier(session, tier),
+                    f"{session}: next turn {tier}")
+
+    def action_lock_tier(self, tier: str | None = None) -> None:
+        """Lock the session at a tier (picker), or back to auto with ''."""
+        session = self.selected or ""
+        if tier == "":
+            self._steer(lambda: self._controls.lock_tier(session, None), f"{session}: auto")
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice:
+                self._steer(lambda: self._controls.lock_tier(session, choice),
+                            f"{session}: locked at {choice}")
+
+        self.app.push_screen(PickerScreen(f"lock {session} at", [
+            ("compact", "compact"), ("regular", "regular"), ("plan", "plan")]), chosen)
+
+    def action_swap_actor(self) -> None:
+        """Pick a configured upstream to act for the selected session."""
+        session = self.selected or ""
+        ids = list(dict.fromkeys([*self.info.actors, *sorted(self._controls.upstream_ids)]))
+
+        def chosen(choice: str | None) -> None:
+            if choice:
+                self._steer(lambda: self._controls.swap_actor(session, choice),
+                            f"{session}: actor {choice}")
+
+        self.app.push_screen(PickerScreen(f"actor for {session}",
+                                          [(i, i) for i in ids]), chosen)
+
+    def action_mute(self) -> None:
+        """Pick an advisor to mute or unmute, for this session or for all."""
+        session = self.selected or ""
+        controls = self._controls
+        steering = controls.sessions.get(session)
+        muted_here = steering.muted if steering else set()
+        options = []
+        for advisor in self.info.advisors or tuple(sorted(controls.upstream_ids)):
+            here = advisor in muted_here
+            everywhere = advisor in controls.muted_globally
+            options.append((f"session|{advisor}|{int(not here)}",
+                            f"{'unmute' if here else 'mute'} {advisor} in this session"))
+            options.append((f"global|{advisor}|{int(not everywhere)}",
+                            f"{'unmute' if everywhere else 'mute'} {advisor} everywhere"))
+
+        def chosen(choice: str | None) -> None:
+            if not choice:
+                return
+            scope, advisor, mute = choice.split("|")
+            where = session if scope == "session" else None
+            self._steer(lambda: controls.mute_advisor(advisor, mute == "1", where),
+                        f"{advisor} {'muted' if mute == '1' else 'unmuted'} "
+                        f"{'in ' + session if where else 'everywhere'}")
+
+        self.app.push_screen(PickerScreen("mute or unmute an advisor", options), chosen)
+
+    def action_council(self) -> None:
+        """Councils on/off: for the selected session, or everywhere when none is selected."""
+        controls = self._controls
+        session = self.selected
+        on_now = controls.council_enabled(session or "", self.info.council)
+        self._steer(lambda: controls.set_council(not on_now, session),
+                    f"council {'off' if on_now else 'on'}"
+                    f"{' for ' + session if session else ''}")
+
+    def action_hold(self) -> None:
+        """Hold-before-act: off → plan → always → off."""
+        controls = self._controls
+        modes = ("off", "plan", "always")
+        mode = modes[(modes.index(controls.hold_mode) + 1) % 3]
+        self._steer(lambda: controls.set_hold(mode), f"hold {mode}")
+
+    def action_approve(self) -> None:
+        """Approve the held briefing as it is."""
+        rid = self.held_request()
+        if rid:
+            self._steer(lambda: self._controls.decide_briefing(rid, "approve"),
+                        f"{rid}: briefing approved")
+
+    def action_skip(self) -> None:
+        """The actor goes without the briefing."""
+        rid = self.held_request()
+        if rid:
+            self._steer(lambda: self._controls.decide_briefing(rid, "skip"),
+                        f"{rid}: briefing skipped")
+
+    def action_edit(self) -> None:
+        """Edit the held briefing, then approve the edit."""
+        rid = self.held_request()
+        if not rid:
+            return
+        sid = self.model.held.get(rid, "")
+        turn = self.model.turn(sid, rid)
+        text = turn.briefing if turn else self._controls.hold_desk.pending.get(rid, "")
+
+        def edited(new_text: str | None) -> None:
+            if new_text is not None:
+                self._steer(lambda: self._controls.decide_briefing(rid, "edit", new_text),
+                            f"{rid}: edited briefing approved")
+
+        self.app.push_screen(EditBriefingScreen(rid, text), edited)
+
+    def action_pin(self) -> None:
+        """Unpin the session if pinned, else pin it to its current actor."""
+        controls = self._controls
+        session = self.selected or ""
+        if controls.pins.get(session):
+            self._steer(lambda: controls.unpin(session), f"{session}: unpinned")
+            return
+        view = self.model.sessions.get(session)
+        actor = (view.actor if view and view.actor else
+                 (self.info.actors or tuple(sorted(controls.upstream_ids)))[0])
+        self._steer(lambda: controls.pin(session, actor), f"{session}: pinned to {actor}")
+
+    def drop_target(self) -> str | None:
+        """The feed row under the cursor if in flight, else the session's newest in flight."""
+        inflight = self._controls.inflight
+        feed = self.query_one(RequestFeed)
+        if feed.row_count:
+            key = feed.coordinate_to_cell_key(feed.cursor_coordinate).row_key.value
+            if key in inflight:
+                return str(key)
+        mine = [rid for rid, f in inflight.items() if f.session_id == self.selected]
+        return mine[-1] if mine else None
+
+    def action_drop(self) -> None:
+        """Drop an in-flight request, after a confirmation."""
+        rid = self.drop_target()
+        if rid is None:
+            self.notify("nothing in flight to drop", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._steer(lambda: self._controls.drop(rid), f"{rid}: dropped")
+
+        self.app.push_screen(ConfirmScreen(f"drop {rid}? its client gets an error"),
+                             answered)
+
+    # --- view ------------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Show the filter box."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter(self, event: Input.Submitted) -> None:
+        self.query_one(RequestFeed).set_filter(event.value)
+        box = self.query_one("#filter", Input)
+        box.display = bool(event.value)
+        self.query_one(RequestFeed).focus()
+
+    def action_feed_scope(self) -> None:
+        """The feed follows all sessions, or only the selected one."""
+        feed = self.query_one(RequestFeed)
+        feed.set_filter(only_session=None if feed.only_session is not None else self.selected)
+        feed.border_title = ("requests" if feed.only_session is None
+                             else f"requests · {feed.only_session}")
+
+    def action_sessions(self) -> None:
+        """Recorded sessions (enter replays one on a fresh bus)."""
+        opener = getattr(self.app, "open_sessions", None)
+        if opener is not None:
+            opener()
+
+    def action_help(self) -> None:
+        """Every key."""
+        self.app.push_screen(HelpScreen(key_rows(self)))

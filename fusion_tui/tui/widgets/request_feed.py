@@ -1,4 +1,5 @@
-"""The live request feed: one DataTable row per request, updated as its events arrive."""
+"""The live gate feed: one DataTable row per request (tier with its scores, route, who served
+it, latency, cost), updated as its events arrive, and one row per steering act."""
 
 from __future__ import annotations
 
@@ -13,23 +14,43 @@ from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
 
 from fusion_tui.events import (
+    CostRecorded,
     Event,
+    GateDecided,
     RequestCancelled,
     RequestReceived,
     ResponseFinished,
     RouteChosen,
+    SteeringApplied,
 )
 from fusion_tui.tui.bridge import EventBatch
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("time", "time (UTC)", 10),
-    ("session", "session", 12),
-    ("route", "route", 14),
-    ("served_by", "served by", 22),
-    ("status", "status", 11),
-    ("latency", "latency ms", 10),
-    ("tokens", "tokens in/out", 13),
+    ("time", "time UTC", 8),
+    ("session", "session", 9),
+    ("tier", "tier    crp", 11),
+    ("route", "route", 7),
+    ("served_by", "served by", 14),
+    ("status", "status", 6),
+    ("latency", "ms", 6),
+    ("cost", "cost $", 6),
+    ("tokens", "tokens", 11),
 )
+
+TIER_ORDER = ("compact", "regular", "plan")
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def score_bars(scores: dict[str, float]) -> str:
+    """One bar character per tier (compact, regular, plan), 0..1 mapped to ▁..█."""
+    out = []
+    for tier in TIER_ORDER:
+        value = scores.get(tier)
+        if value is None:
+            out.append("·")
+        else:
+            out.append(BARS[max(0, min(8, round(float(value) * 8)))])
+    return " ".join(out)
 """(key, label, width) of each column."""
 
 
@@ -62,13 +83,27 @@ class FeedRow:
     latency_ms: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    scores: dict[str, float] | None = None
+    reason: str = ""
+    route_header: str = ""
+    cost_usd: float = 0.0
+    steering: str = ""
 
     def apply(self, event: Event) -> None:
         """Fold one of this request's events into the row."""
-        if isinstance(event, RequestReceived):
+        if isinstance(event, GateDecided):
+            self.tier, self.scores, self.reason = event.tier, dict(event.scores), event.reason
+        elif isinstance(event, CostRecorded):
+            self.cost_usd += event.cost_usd
+        elif isinstance(event, SteeringApplied):
+            self.steering = f"{event.action} {event.target} {event.value}".strip()
+            self.mode, self.status = "steer", 0
+        elif isinstance(event, RequestReceived):
             self.ts, self.model = event.ts, event.model
         elif isinstance(event, RouteChosen):
-            self.mode, self.tier, self.upstream_id = event.mode, event.tier, event.upstream_id
+            self.mode, self.upstream_id = event.mode, event.upstream_id
+            self.tier = event.tier if event.tier and event.tier != "-" else self.tier
+            self.route_header = event.route
         elif isinstance(event, RequestCancelled):
             self.cancelled = True
             self.error = event.reason
@@ -86,12 +121,37 @@ class FeedRow:
         return self.mode or "…"
 
     @property
+    def detail(self) -> str:
+        """The reason line: why this tier and this route (shown on enter)."""
+        if self.steering:
+            return f"steering · {self.steering} · session {self.session_id}"
+        parts = [self.request_id, f"session {self.session_id}"]
+        if self.tier:
+            parts.append(f"tier {self.tier}")
+        if self.scores:
+            parts.append("scores " + " ".join(f"{k}={v:.2f}" for k, v in self.scores.items()))
+        if self.reason:
+            parts.append(f"gate: {self.reason}")
+        if self.route_header:
+            parts.append(f"route: {self.route_header}")
+        if self.error:
+            parts.append(f"error: {self.error}")
+        return " · ".join(parts)
+
+    def text(self) -> str:
+        """Everything the filter matches against."""
+        return " ".join((self.request_id, self.session_id, self.tier, self.mode,
+                         self.upstream_id, self.steering, self.error or "",
+                         str(self.status or ""))).lower()
+
+    @property
     def finished(self) -> bool:
         """True once the response finished or the client hung up."""
         return self.status is not None or self.cancelled
 
 
-FEED_EVENTS = (RequestReceived, RouteChosen, RequestCancelled, ResponseFinished)
+FEED_EVENTS = (RequestReceived, GateDecided, RouteChosen, RequestCancelled, ResponseFinished,
+               CostRecorded)
 
 
 class RequestFeed(DataTable[str | Text]):
@@ -108,6 +168,8 @@ class RequestFeed(DataTable[str | Text]):
         self.simulated = frozenset(simulated)
         self.max_rows = max_rows
         self.rows_model: OrderedDict[str, FeedRow] = OrderedDict()
+        self.filter_text = ""
+        self.only_session: str | None = None
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -131,6 +193,11 @@ class RequestFeed(DataTable[str | Text]):
 
     def cells(self, row: FeedRow) -> dict[str, str | Text]:
         """The row's cells by column key."""
+        if row.steering:
+            accent = self._style("accent")
+            return {"time": utc_clock(row.ts), "session": short_session(row.session_id, 9),
+                    "tier": Text("steer", accent), "route": Text(row.steering, accent),
+                    "served_by": "", "status": "", "latency": "", "cost": "", "tokens": ""}
         if row.cancelled:
             status = Text("cancelled", self._style("warning"))
         elif row.status is None:
@@ -142,23 +209,50 @@ class RequestFeed(DataTable[str | Text]):
         latency = "…" if row.latency_ms is None else f"{row.latency_ms:,.0f}"
         tokens = ("…" if row.input_tokens is None
                   else f"{row.input_tokens:,}/{row.output_tokens or 0:,}")
-        return {"time": utc_clock(row.ts), "session": short_session(row.session_id),
-                "route": row.route, "served_by": self.served_by(row.upstream_id),
+        tier = Text(f"{row.tier or '…':<8}"[:8])
+        if row.scores:
+            tier.append(score_bars(row.scores)[::2], self._style("primary"))
+        cost = Text(f"{row.cost_usd:.3f}" if row.cost_usd else "", justify="right")
+        return {"time": utc_clock(row.ts), "session": short_session(row.session_id, 9),
+                "tier": tier, "route": row.mode or "…",
+                "served_by": self.served_by(row.upstream_id),
                 "status": status, "latency": Text(latency, justify="right"),
-                "tokens": Text(tokens, justify="right")}
+                "cost": cost, "tokens": Text(tokens, justify="right")}
+
+    def shows(self, row: FeedRow) -> bool:
+        """Whether the row passes the filter and the session choice."""
+        if self.only_session is not None and row.session_id != self.only_session:
+            return False
+        return not self.filter_text or self.filter_text in row.text()
+
+    def set_filter(self, text: str | None = None, only_session: str | None = "") -> None:
+        """Show only rows containing `text` (and of `only_session`; "" keeps it as is)."""
+        if text is not None:
+            self.filter_text = text.strip().lower()
+        if only_session != "":
+            self.only_session = only_session
+        self.clear()
+        for request_id, row in self.rows_model.items():
+            if self.shows(row):
+                self.add_row(*self.cells(row).values(), key=request_id)
+        self.scroll_end(animate=False, immediate=False)
 
     def apply_events(self, events: Iterable[Event]) -> None:
         """Fold a batch of events into the rows and redraw only the rows it touched."""
         touched: dict[str, FeedRow] = {}
         for event in events:
-            if not isinstance(event, FEED_EVENTS) or not event.request_id:
+            if isinstance(event, SteeringApplied):
+                key = f"steer:{event.seq}"
+            elif isinstance(event, FEED_EVENTS) and event.request_id:
+                key = event.request_id
+            else:
                 continue
-            row = self.rows_model.get(event.request_id)
+            row = self.rows_model.get(key)
             if row is None:
-                row = FeedRow(event.request_id, event.session_id, event.ts)
-                self.rows_model[event.request_id] = row
+                row = FeedRow(key, event.session_id, event.ts)
+                self.rows_model[key] = row
             row.apply(event)
-            touched[event.request_id] = row
+            touched[key] = row
         evicted = []
         while len(self.rows_model) > self.max_rows:
             old_id, _ = self.rows_model.popitem(last=False)
@@ -169,6 +263,8 @@ class RequestFeed(DataTable[str | Text]):
             if old_id in self.rows:
                 self.remove_row(old_id)
         for request_id, row in touched.items():
+            if not self.shows(row):
+                continue
             cells = self.cells(row)
             if request_id in self.rows:
                 for key, value in cells.items():

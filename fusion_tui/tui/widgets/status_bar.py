@@ -1,4 +1,5 @@
-"""The status bar: where the proxy listens, who can answer, where sessions go, counts."""
+"""The status bar: where the proxy listens, the classifier, upstream health and breakers,
+steering modes, counts and money."""
 
 from __future__ import annotations
 
@@ -6,13 +7,21 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from fusion_tui.events import RequestCancelled, RequestReceived, ResponseFinished
+from fusion_tui.events import (
+    BreakerChanged,
+    ClassifierStateChanged,
+    CostRecorded,
+    RequestCancelled,
+    RequestReceived,
+    ResponseFinished,
+    SteeringApplied,
+)
 from fusion_tui.tui.bridge import EventBatch
 from fusion_tui.tui.status import StatusInfo
 
 
 class StatusBar(Static):
-    """Facts about the process in two lines; a start failure replaces the first, in red."""
+    """Facts about the process in three lines; a start failure replaces the first, in red."""
 
     address: reactive[str] = reactive("starting…")
     error: reactive[str] = reactive("")
@@ -21,11 +30,22 @@ class StatusBar(Static):
     failed: reactive[int] = reactive(0)
     cancelled: reactive[int] = reactive(0)
     dropped: reactive[int] = reactive(0)
+    classifier: reactive[ClassifierStateChanged | None] = reactive(None)
+    breakers: reactive[dict[str, str]] = reactive(dict, always_update=True)
+    total_cost: reactive[float] = reactive(0.0)
+    session_cost: reactive[float] = reactive(0.0)
+    session_id: reactive[str] = reactive("")
+    hold: reactive[str] = reactive("off")
+    council: reactive[str] = reactive("on")
+    theme_error: reactive[str] = reactive("")
 
     def __init__(self, info: StatusInfo, *, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.info = info
+        self.hold = info.hold
+        self.council = "on" if info.council else "off"
+        self._session_costs: dict[str, float] = {}
 
     @property
     def in_flight(self) -> int:
@@ -33,9 +53,11 @@ class StatusBar(Static):
         return max(0, self.requests - self.finished)
 
     def on_event_batch(self, message: EventBatch) -> None:
-        """Count requests, finishes, failures and cancellations."""
+        """Count requests, finishes, failures and cancellations; keep the latest states."""
         requests, finished, failed, cancelled = (self.requests, self.finished, self.failed,
                                                  self.cancelled)
+        breakers = dict(self.breakers)
+        total = self.total_cost
         for event in message.events:
             if isinstance(event, RequestReceived):
                 requests += 1
@@ -45,11 +67,54 @@ class StatusBar(Static):
                     failed += 1
             elif isinstance(event, RequestCancelled):
                 cancelled += 1
+            elif isinstance(event, ClassifierStateChanged):
+                self.classifier = event
+            elif isinstance(event, BreakerChanged):
+                breakers[event.upstream_id] = event.state
+            elif isinstance(event, CostRecorded):
+                total += event.cost_usd
+                if event.session_id:
+                    self._session_costs[event.session_id] = max(
+                        self._session_costs.get(event.session_id, 0.0) + event.cost_usd,
+                        event.session_total_usd)
+                    if len(self._session_costs) > 1000:
+                        self._session_costs.pop(next(iter(self._session_costs)))
+            elif isinstance(event, SteeringApplied):
+                if event.action == "hold":
+                    self.hold = event.value
+                elif event.action == "council" and event.target == "global":
+                    self.council = event.value
         self.requests, self.finished, self.failed = requests, finished, failed
         self.cancelled, self.dropped = cancelled, message.dropped
+        self.breakers, self.total_cost = breakers, total
+        self.session_cost = self._session_costs.get(self.session_id, 0.0)
+
+    def watch_session_id(self, session_id: str) -> None:
+        """The selected session's cost."""
+        self.session_cost = self._session_costs.get(session_id, 0.0)
+
+    def classifier_line(self) -> Content:
+        """The classifier's model, device and state; red when failed, loud on the fallback."""
+        c = self.classifier
+        if c is None:
+            return Content.from_markup("[$text-muted]classifier: $s[/]",
+                                       s=self.info.classifier or "not used")
+        where = f"{c.model} on {c.device}" if c.device else c.model
+        fallback = "offline fallback" in f"{c.model} {c.error or ''}"
+        if c.state == "failed":
+            return Content.from_markup("[$error b]✖ classifier FAILED: $e[/] ($w)",
+                                       e=c.error or "unknown error", w=where)
+        if fallback:
+            return Content.from_markup(
+                "[$warning b reverse] ⚠ TEST MODEL (offline fallback) [/] [$warning]$w $s[/]",
+                w=where, s=c.state)
+        if c.state == "loading":
+            pct = "" if c.progress is None else f" {c.progress:.0%}"
+            return Content.from_markup("classifier $w [$accent]loading$p[/]", w=where, p=pct)
+        return Content.from_markup("classifier $w [$success]$s[/]", w=where, s=c.state)
 
     def render(self) -> Content:
-        """The two status lines."""
+        """The three status lines."""
         info = self.info
         sessions = Content.from_markup("   sessions [$text-muted]$dir[/] ($record)",
                                        dir=info.sessions_dir, record=info.record)
@@ -61,19 +126,35 @@ class StatusBar(Static):
                                         addr=self.address)
         else:
             first = Content.from_markup("[$accent]▶[/] $addr", addr=self.address)
+        first = first + Content("  ") + self.classifier_line()
         parts: list[Content] = []
         for upstream in info.upstreams:
+            state = self.breakers.get(upstream.id, "closed")
+            if state == "open":
+                parts.append(Content.from_markup("[$error b]$label ✖ open[/]",
+                                                 label=upstream.label))
+                continue
+            if state == "half_open":
+                parts.append(Content.from_markup("[$warning]$label ◐ half-open[/]",
+                                                 label=upstream.label))
+                continue
             style = ("$text-muted" if upstream.simulated
                      else "$warning" if upstream.key_missing else "$success")
             parts.append(Content.from_markup(f"[{style}]$label[/]", label=upstream.label))
         upstreams = Content(" · ").join(parts) if parts else Content("none")
         failed_style = "$error b" if self.failed else "$text-muted"
         counts = Content.from_markup(
-            f"   requests [b]$n[/] · in flight $f · [{failed_style}]$e failed[/] · $c cancelled",
+            f"requests [b]$n[/] · in flight $f · [{failed_style}]$e failed[/] · $c cancelled",
             n=str(self.requests), f=str(self.in_flight), e=str(self.failed),
             c=str(self.cancelled))
         if self.dropped:
             counts += Content.from_markup(" · [$warning b]$d events dropped[/]",
                                           d=str(self.dropped))
-        line2 = Content("upstreams ") + upstreams + counts
-        return Content("\n").join([first + sessions, line2])
+        money = Content.from_markup(
+            "   cost session [b]$s[/] · total [b]$t[/]   hold [b]$h[/] · council [b]$c[/]",
+            s=f"${self.session_cost:.4f}", t=f"${self.total_cost:.4f}", h=self.hold,
+            c=self.council)
+        lines = [first + sessions, Content("upstreams ") + upstreams, counts + money]
+        if self.theme_error:
+            lines.append(Content.from_markup("[$error]theme: $e[/]", e=self.theme_error))
+        return Content("\n").join(lines)

@@ -1,0 +1,279 @@
+"""What the meeting room knows: sessions, and per request the council, briefing and actor.
+
+Plain data folded from events (no Textual here), so widgets and tests share one truth.
+Everything is bounded: the newest `max_sessions` sessions, the newest `max_turns` turns each,
+the newest `max_tools` tool calls a turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fusion_tui.events import (
+    ActorStarted,
+    ActorToolCalled,
+    AdvisorDelta,
+    AdvisorFinished,
+    BriefingDecided,
+    BriefingDelta,
+    BriefingHeld,
+    BriefingReady,
+    CostRecorded,
+    CouncilConvened,
+    CouncilFailed,
+    CouncilSkipped,
+    Event,
+    GateDecided,
+    RequestCancelled,
+    RequestReceived,
+    ResponseFinished,
+    RouteChosen,
+    SessionPinned,
+)
+
+MAX_SESSIONS = 200
+MAX_TURNS = 20
+MAX_TOOLS = 50
+MAX_TEXT = 40_000
+"""Longest deliberation or briefing kept (characters); the rest is cut from the front."""
+
+
+def summarize_input(name: str, data: dict[str, Any], width: int = 60) -> str:
+    """A readable one-line summary of a tool call's input (the field that says the most)."""
+    for key in ("command", "file_path", "path", "pattern", "url", "query", "description",
+                "prompt", "content"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            text = " ".join(value.split())
+            break
+    else:
+        text = json.dumps(data, separators=(",", ":"), default=str) if data else ""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass
+class AdvisorView:
+    """One advisor at one council: what it said so far and how it ended."""
+
+    name: str
+    perspective: str = ""
+    state: str = "thinking"  # thinking | ok | partial | failed
+    text: str = ""
+    tokens: int = 0
+    latency_ms: float | None = None
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The state as people say it."""
+        return {"thinking": "thinking", "ok": "done"}.get(self.state, self.state)
+
+
+@dataclass
+class ToolCallView:
+    """One tool call of the actor."""
+
+    name: str
+    summary: str
+    tool_use_id: str = ""
+
+
+@dataclass
+class TurnView:
+    """One request of a session: its council (if any), briefing and actor."""
+
+    request_id: str
+    session_id: str
+    council: bool = False
+    council_note: str = ""
+    advisors: dict[str, AdvisorView] = field(default_factory=dict)
+    judge: str | None = None
+    briefing: str = ""
+    briefing_state: str = ""  # writing | ready | held | approve | edit | skip | timeout
+    held_timeout_s: float = 0.0
+    held_at: float | None = None
+    actor: str = ""
+    briefed: bool | None = None
+    tools: list[ToolCallView] = field(default_factory=list)
+    stop_reason: str | None = None
+    status: int | None = None
+    error: str | None = None
+
+    @property
+    def held(self) -> bool:
+        """True while the briefing waits for a person."""
+        return self.briefing_state == "held"
+
+    @property
+    def finished(self) -> bool:
+        """True once the response finished."""
+        return self.status is not None
+
+
+@dataclass
+class SessionView:
+    """One session as the sessions list shows it."""
+
+    session_id: str
+    client: str = ""
+    tier: str = ""
+    actor: str = ""
+    turns: int = 0
+    cost_usd: float = 0.0
+    last_seen: float = 0.0
+    in_flight: list[str] = field(default_factory=list)
+    history: OrderedDict[str, TurnView] = field(default_factory=OrderedDict)
+
+    def turn(self, request_id: str) -> TurnView:
+        """The turn of `request_id` (created if new)."""
+        turn = self.history.get(request_id)
+        if turn is None:
+            turn = self.history[request_id] = TurnView(request_id, self.session_id)
+            while len(self.history) > MAX_TURNS:
+                self.history.popitem(last=False)
+        return turn
+
+    @property
+    def current(self) -> TurnView | None:
+        """The turn the room shows: the newest with a council, else the newest."""
+        for turn in reversed(self.history.values()):
+            if turn.council:
+                return turn
+        return next(reversed(self.history.values()), None)
+
+
+def _keep_tail(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[-MAX_TEXT:]
+
+
+@dataclass
+class Changes:
+    """What one batch changed: sessions touched, and text appended to advisors/briefings
+    as (request_id, advisor or "" for the briefing, text)."""
+
+    sessions: set[str] = field(default_factory=set)
+    appended: list[tuple[str, str, str]] = field(default_factory=list)
+    reset: set[str] = field(default_factory=set)
+    """Requests whose council view must be redrawn from scratch."""
+
+
+class RoomModel:
+    """Folds events into sessions and turns."""
+
+    def __init__(self, max_sessions: int = MAX_SESSIONS) -> None:
+        self.max_sessions = max_sessions
+        self.sessions: OrderedDict[str, SessionView] = OrderedDict()
+        self.held: dict[str, str] = {}
+        """Held briefings: request id -> session id."""
+        self.total_cost_usd = 0.0
+
+    def session(self, session_id: str) -> SessionView:
+        """The session (created if new; the oldest go past the bound)."""
+        view = self.sessions.get(session_id)
+        if view is None:
+            view = self.sessions[session_id] = SessionView(session_id)
+            while len(self.sessions) > self.max_sessions:
+                self.sessions.popitem(last=False)
+        return view
+
+    def turn(self, session_id: str, request_id: str) -> TurnView | None:
+        """A known turn, or None."""
+        view = self.sessions.get(session_id)
+        return view.history.get(request_id) if view else None
+
+    def apply(self, events: Iterable[Event]) -> Changes:
+        """Fold a batch; returns what changed."""
+        changes = Changes()
+        for event in events:
+            if not event.session_id:
+                continue
+            self._apply(event, changes)
+        return changes
+
+    def _apply(self, event: Event, changes: Changes) -> None:
+        sid, rid = event.session_id, event.request_id
+        view = self.session(sid)
+        view.last_seen = max(view.last_seen, event.ts)
+        changes.sessions.add(sid)
+        if isinstance(event, CostRecorded):
+            self.total_cost_usd += event.cost_usd
+            view.cost_usd = max(view.cost_usd + event.cost_usd, event.session_total_usd)
+            return
+        if isinstance(event, SessionPinned):
+            view.actor = event.upstream_id
+            return
+        if not rid:
+            return
+        turn = view.turn(rid)
+        if isinstance(event, RequestReceived):
+            view.turns += 1
+            view.client = view.client or event.client
+            view.in_flight.append(rid)
+        elif isinstance(event, GateDecided):
+            view.tier = event.tier
+        elif isinstance(event, RouteChosen):
+            if event.tier and event.tier != "-":
+                view.tier = event.tier
+            turn.actor = turn.actor or event.upstream_id
+            view.actor = event.upstream_id if event.mode != "panel" else view.actor
+        elif isinstance(event, CouncilConvened):
+            turn.council, turn.judge, turn.actor = True, event.judge, event.actor
+            turn.advisors = {a: AdvisorView(a, event.perspectives.get(a, ""))
+                             for a in event.advisors}
+            view.actor = event.actor
+            changes.reset.add(rid)
+        elif isinstance(event, (CouncilSkipped, CouncilFailed)):
+            what = "skipped" if isinstance(event, CouncilSkipped) else "failed"
+            turn.council_note = f"council {what}: {event.reason}"
+            changes.reset.add(rid)
+        elif isinstance(event, AdvisorDelta):
+            advisor = turn.advisors.setdefault(event.advisor, AdvisorView(event.advisor))
+            advisor.text = _keep_tail(advisor.text + event.text)
+            changes.appended.append((rid, event.advisor, event.text))
+        elif isinstance(event, AdvisorFinished):
+            advisor = turn.advisors.setdefault(event.advisor, AdvisorView(event.advisor))
+            advisor.state, advisor.error = event.state, event.error
+            advisor.tokens, advisor.latency_ms = event.output_tokens, event.latency_ms
+            if event.text and event.text != advisor.text:
+                advisor.text = _keep_tail(event.text)
+                changes.reset.add(rid)
+        elif isinstance(event, BriefingDelta):
+            turn.briefing = _keep_tail(turn.briefing + event.text)
+            turn.briefing_state = "writing"
+            changes.appended.append((rid, "", event.text))
+        elif isinstance(event, BriefingReady):
+            turn.briefing, turn.briefing_state = event.text, "ready"
+            turn.judge = event.judge or turn.judge
+            changes.reset.add(rid)
+        elif isinstance(event, BriefingHeld):
+            turn.briefing, turn.briefing_state = event.text, "held"
+            turn.held_timeout_s, turn.held_at = event.timeout_s, None
+            self.held[rid] = sid
+            changes.reset.add(rid)
+        elif isinstance(event, BriefingDecided):
+            turn.briefing, turn.briefing_state = event.text, event.decision
+            self.held.pop(rid, None)
+            changes.reset.add(rid)
+        elif isinstance(event, ActorStarted):
+            turn.actor, turn.briefed = event.actor, event.briefed
+        elif isinstance(event, ActorToolCalled):
+            turn.tools.append(ToolCallView(event.name, summarize_input(event.name, event.input),
+                                           event.tool_use_id))
+            del turn.tools[:-MAX_TOOLS]
+        elif isinstance(event, ResponseFinished):
+            turn.status, turn.stop_reason, turn.error = (event.status, event.stop_reason,
+                                                         event.error)
+            turn.actor = turn.actor or event.upstream_id
+            self._done(view, rid)
+        elif isinstance(event, RequestCancelled):
+            turn.error = event.reason
+            self._done(view, rid)
+
+    def _done(self, view: SessionView, request_id: str) -> None:
+        if request_id in view.in_flight:
+            view.in_flight.remove(request_id)
+        self.held.pop(request_id, None)
