@@ -14,6 +14,8 @@ from fusion_tui.config import Settings, load_settings
 from fusion_tui.core import Runtime
 from tests.support.fake_anthropic import FakeAnthropic
 
+pytest_plugins = ["tests.conftest_model"]
+
 REPO = Path(__file__).resolve().parent.parent
 
 SIM = {"id": "sim", "type": "simulated", "model": "sim-model", "first_token_ms": 1,
@@ -67,3 +69,4 @@ async def fake_anthropic() -> AsyncIterator[tuple[FakeAnthropic, str]]:
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     yield fake, f"http://127.0.0.1:{port}"
     await runner.cleanup()
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Strict(BaseModel):
@@ -64,6 +64,12 @@ class CouncilSettings(_Strict):
     """Let the session's actor also sit on its own council (default: advisors exclude it)."""
     advisors: dict[str, AdvisorSettings] = Field(default_factory=dict)
     """Per-advisor options, by upstream id."""
+
+    @field_validator("hold", "trigger", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        # YAML 1.1 reads a bare `off` as false; people mean the word.
+        return "off" if value is False else value
 
 
 class PanelSettings(_Strict):

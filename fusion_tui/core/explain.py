@@ -27,6 +27,8 @@ def detect_protocol(body: Any, hint: str | None = None) -> str:
         raise ExplainError("expected a request body with a `messages` list")
     if "system" in body:
         return "anthropic"
+    if "max_tokens" not in body or "max_completion_tokens" in body:
+        return "openai"  # Anthropic requires max_tokens; OpenAI does not
     for message in body["messages"]:
         if not isinstance(message, dict):
             continue

@@ -60,6 +60,10 @@ async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
         overrides = Overrides.parse(facts.headers, facts.body_overrides)
     except RouteOverrideError as exc:
         raise RequestRejected(400, str(exc)) from exc
+    unknown = [p for p in overrides.panel if p not in state.upstreams]
+    if unknown:
+        raise RequestRejected(400, f"x-fusion-panel: unknown upstream ids {', '.join(unknown)} "
+                                   f"(known: {', '.join(state.upstreams)})")
     steered_tier, note = state.controls.tier_for(facts.session_id)
     if steered_tier and overrides.tier is None:
         overrides = dataclasses.replace(overrides, tier=steered_tier, source="ui")
@@ -109,13 +113,13 @@ class CouncilCall:
 def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
     """Whether a council convenes for this tool turn (and says why not, when it would have)."""
     cfg = state.settings.council
-    if not facts.has_tools or (plan.mode == "single" and plan.tier is None):
+    wanted = facts.has_tools and cfg.trigger != "off" and (
+        cfg.trigger == "always"
+        or (plan.tier is not None and TIER_RANK[plan.tier] >= TIER_RANK[cfg.trigger]))
+    if not wanted:
         return CouncilCall(False, [], None)
-    if cfg.trigger == "off" or not state.controls.council_enabled(facts.session_id, cfg.enabled):
+    if not state.controls.council_enabled(facts.session_id, cfg.enabled):
         return CouncilCall(False, [], None, "council_off")
-    if cfg.trigger != "always":
-        if plan.tier is None or TIER_RANK[plan.tier] < TIER_RANK[cfg.trigger]:
-            return CouncilCall(False, [], None)
     actor = plan.upstream_id
     pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
     pool = [a for a in pool if not state.settings.council.advisors.get(a)

@@ -105,7 +105,7 @@ class RoutePlan:
 
     def header_for(self, served_by: str | None = None, extra_reason: str | None = None) -> str:
         """The x-fusion-route value once `served_by` is known."""
-        reason = self.reason if not extra_reason else f"{self.reason},{extra_reason}"
+        reason = ",".join(r for r in (self.reason, extra_reason) if r)
         return format_route(self.mode, self.tier, served_by or self.upstream_id,
                             actor=self.actor, council=self.council, panel=self.panel,
                             scores=self.scores, reason=reason or None)
@@ -148,9 +148,10 @@ class PinTable:
 class Router:
     """Turns a request's facts into a RoutePlan.
 
-    single: the first actor serves everything. smart: the gate's tier picks the pool (requests
-    with tools always go to the session's pinned actor; plan goes to the actor until the
-    council exists). all: meant for the panel; until it exists, the actor serves and says so.
+    single: the first actor serves everything (a forced tier is noted, and a plan tool turn
+    still convenes the council). smart: the gate's tier picks the pool; requests with tools
+    always go to the session's pinned actor; tool-free plan requests go to the panel.
+    all: every tool-free request goes to the panel. Tools never reach a panel.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -204,11 +205,10 @@ class Router:
         if has_tools:
             reasons.append("tools:actor")
             return RoutePlan(mode, tier, actors, ",".join(reasons), scores, actor=actors[0])
-        if mode == "all":
-            # The panel (fan-out + judge) comes with the council; until then `all` is served
-            # by the actor, and the header says so.
-            reasons.append("panel_unavailable:actor")
-            return RoutePlan(mode, tier, actors, ",".join(reasons), scores, actor=actors[0])
+        panel = list(overrides.panel) or list(pools.panel)
+        if panel and (mode == "all" or tier == "plan"):
+            return RoutePlan(mode, tier or "plan", actors, ",".join(reasons), scores,
+                             panel=panel)
         if tier == "compact" and pools.compact:
             return RoutePlan(mode, tier, list(pools.compact), ",".join(reasons), scores)
         if tier == "regular" and pools.regular:

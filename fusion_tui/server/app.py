@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from fusion_tui.core.state import ProxyState
-from fusion_tui.server import chat, info, messages
+from fusion_tui.server import chat, explain, info, messages
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.errors import error_middleware
 
@@ -26,6 +26,7 @@ def create_app(state: ProxyState) -> web.Application:
     app.router.add_post("/v1/chat/completions", chat.chat_completions)
     app.router.add_get("/v1/models", info.list_models)
     app.router.add_get("/v1/models/{model_id}", info.get_model)
+    app.router.add_post("/fusion/route", explain.explain_route)
 
     async def close_upstreams(app: web.Application) -> None:
         for upstream in state.upstreams.values():

@@ -37,11 +37,28 @@ async def health(request: web.Request) -> web.Response:
         "listening": state.address,
         "routing": {"mode": state.settings.routing.mode},
         "upstreams": _upstream_health(request),
-        "classifier": {"ready": False, "state": "disabled",
-                       "reason": "routing.mode=single does not use the classifier"},
+        "classifier": _classifier(request),
+        "breakers": state.breakers.snapshot(),
+        "council": {"enabled": state.settings.council.enabled,
+                    "trigger": state.settings.council.trigger,
+                    "hold": state.controls.hold_mode},
+        "cost_usd": round(state.costs.total, 6),
         "sessions": {"dir": str(state.settings.sessions.path),
                      "record": state.settings.sessions.record},
     })
+
+
+def _classifier(request: web.Request) -> dict[str, Any]:
+    """The embedding classifier: `ready` is true only when smart requests can be judged;
+    otherwise `error` says why (loading, failed with the reason, or not used)."""
+    gate = request.app[STATE].gate
+    if gate is None:
+        return {"ready": False, "state": "disabled",
+                "error": "not loaded: routing.mode is not smart"}
+    snapshot = gate.snapshot()
+    ready = snapshot["state"] == "ready"
+    return {"ready": ready, **snapshot,
+            "error": snapshot.get("error") if ready else gate.unavailable_reason()}
 
 
 def _model_entries(request: web.Request) -> list[dict[str, Any]]:

@@ -38,14 +38,15 @@ class ClaudeRun:
 
 
 async def run_claude(address: str, workdir: Path, home: Path, prompt: str,
-                     *extra: str, timeout_s: float = 120) -> ClaudeRun:
+                     *extra: str, timeout_s: float = 120,
+                     env_extra: dict[str, str] | None = None) -> ClaudeRun:
     """Run `claude -p PROMPT --output-format json` in `workdir` against `address`."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
         "ANTHROPIC_BASE_URL": address, "ANTHROPIC_API_KEY": "test",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
         "DISABLE_AUTOUPDATER": "1", "DISABLE_ERROR_REPORTING": "1",
-        "CLAUDE_CODE_MAX_RETRIES": "1",
+        "CLAUDE_CODE_MAX_RETRIES": "1", **(env_extra or {}),
     }
     proc = await asyncio.create_subprocess_exec(
         str(claude_bin()), "-p", prompt, "--output-format", "json", *extra,

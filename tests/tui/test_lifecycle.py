@@ -24,11 +24,12 @@ MakeSettings = Callable[..., Settings]
 
 @pytest.fixture
 def settings_for(tmp_path: Path, clean_env: None) -> MakeSettings:
-    """config.yaml on `port`, with sessions under tmp_path."""
+    """config.yaml on `port`, in single mode (no classifier to load), sessions under tmp_path."""
 
     def make(port: int = 0) -> Settings:
         return load_settings(REPO / "config.yaml", server={"host": "127.0.0.1", "port": port},
-                             sessions={"dir": str(tmp_path / "sessions")})
+                             sessions={"dir": str(tmp_path / "sessions")},
+                             routing={"mode": "single"})
 
     return make
 

@@ -33,7 +33,9 @@ def test_bundled_config_loads_and_works_without_keys() -> None:
     actor = settings.upstream(settings.pools.actor[0])
     assert actor.simulated
     assert settings.server.host == "127.0.0.1" and settings.server.port == 8787
-    assert settings.routing.mode == "single"
+    assert settings.routing.mode == "smart"
+    assert settings.routing.embeddings.offline_fallback
+    assert all(settings.upstream(u).simulated for u in settings.pools.council)
 
 
 def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,8 +25,6 @@ from fusion_tui.routing.embedder import (
 )
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, ModelStoreError
 
-pytest_plugins = ["tests.conftest_model"]
-
 
 def test_mean_pool_ignores_padding_and_normalises() -> None:
     hidden = np.array([[[1, 0], [3, 0], [100, 100]]], dtype=np.float32)

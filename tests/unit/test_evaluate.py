@@ -9,8 +9,6 @@ from fusion_tui.routing.data import HELDOUT, TRAIN, load_examples
 from fusion_tui.routing.evaluate import evaluate, format_report
 from fusion_tui.routing.gate import Gate
 
-pytest_plugins = ["tests.conftest_model"]
-
 
 def test_heldout_accuracy_and_plan_mode(gate: Gate) -> None:
     report = evaluate(HELDOUT, gate)

@@ -9,8 +9,6 @@ from typing import Any
 from fusion_tui.routing.data import expand
 from fusion_tui.routing.gate import TIERS, Gate
 
-pytest_plugins = ["tests.conftest_model"]
-
 # Wordings that appear neither in the gate's exemplars nor in the dataset.
 PLAN_TEXT = ("Plan mode is active. The user does not want anything executed yet -- you MUST "
              "NOT edit files or run tools that modify state; gather information read-only and "

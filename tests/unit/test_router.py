@@ -93,6 +93,13 @@ def test_recursion_guard_never_fans_out_twice() -> None:
     assert plan.mode == "single" and plan.reason == "depth_guard:1"
 
 
-def test_all_mode_says_the_panel_is_not_there_yet() -> None:
-    plan = Router(settings("all")).choose("s")
-    assert plan.mode == "all" and "panel_unavailable" in plan.reason
+def test_panel_takes_tool_free_hard_requests_never_tools() -> None:
+    plan = Router(settings("all", panel=["r1", "r2"])).choose("s")
+    assert plan.mode == "all" and plan.panel == ["r1", "r2"]
+    smart = Router(settings(panel=["r1", "r2"]))
+    assert smart.choose("s", verdict=verdict("plan")).panel == ["r1", "r2"]
+    assert smart.choose("s", verdict=verdict("regular")).panel == []
+    assert smart.choose("s", has_tools=True, verdict=verdict("plan")).panel == []
+    header_panel = Overrides.parse({"x-fusion-panel": "a1+fast"})
+    assert smart.choose("s", overrides=header_panel,
+                        verdict=verdict("plan")).panel == ["a1", "fast"]
