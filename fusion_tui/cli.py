@@ -30,10 +30,14 @@ EXIT_CONFIG = 2
 
 def _load(args: argparse.Namespace) -> Settings:
     try:
-        return load_settings(args.config)
+        settings = load_settings(args.config)
     except ConfigError as exc:
         print(f"fusion-tui: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from exc
+    if getattr(args, "allow_remote_without_auth", False):
+        server = settings.server.model_copy(update={"allow_remote_without_auth": True})
+        settings = settings.model_copy(update={"server": server})
+    return settings
 
 
 def masked_config(settings: Settings) -> dict[str, object]:
@@ -77,10 +81,16 @@ def _request_log_line(event: Event) -> None:
 
 async def _serve(settings: Settings) -> None:
     from fusion_tui.core import Runtime
+    from fusion_tui.server.auth import ExposureError
 
     runtime = Runtime(settings)
     runtime.bus.listen(_request_log_line)
-    address = await runtime.start()
+    try:
+        address = await runtime.start()
+    except (ExposureError, OSError) as exc:
+        await runtime.stop()
+        print(f"fusion-tui: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG if isinstance(exc, ExposureError) else 1) from exc
     sys.stderr.write(orjson.dumps({"listening": address, "version": __version__,
                                    "sessions": str(settings.sessions.path)}).decode() + "\n")
     stop = asyncio.Event()
@@ -197,10 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="FILE",
                         help="config file (default: $FUSION_CONFIG or ./config.yaml)")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", parents=[common], help="proxy + dashboard (the default)").set_defaults(
-        func=cmd_run)
-    sub.add_parser("serve", parents=[common], help="proxy only, headless").set_defaults(
-        func=cmd_serve)
+    listening = argparse.ArgumentParser(add_help=False)
+    listening.add_argument("--allow-remote-without-auth", action="store_true",
+                           help="listen beyond loopback even with client auth off")
+    sub.add_parser("run", parents=[common, listening],
+                   help="proxy + dashboard (the default)").set_defaults(func=cmd_run)
+    sub.add_parser("serve", parents=[common, listening],
+                   help="proxy only, headless").set_defaults(func=cmd_serve)
     sub.add_parser("check", parents=[common],
                    help="validate the config and print it resolved").set_defaults(func=cmd_check)
     listing = sub.add_parser("sessions", parents=[common], help="list recorded sessions")
@@ -234,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("file", type=Path, help="a request body (Anthropic or OpenAI JSON)")
     explain.add_argument("--protocol", choices=["anthropic", "openai"])
     explain.set_defaults(func=lambda a: cli_routing.explain(_load(a), a.file, a.protocol))
-    parser.set_defaults(func=cmd_run, config=None)
+    parser.set_defaults(func=cmd_run, config=None, allow_remote_without_auth=False)
     return parser
 
 

@@ -34,6 +34,9 @@ class ServerSettings(_Strict):
     """Name of an environment variable holding the key clients must send; null: no client auth."""
     max_body_mb: float = Field(32.0, gt=0)
     """Largest request body accepted, in MiB."""
+    allow_remote_without_auth: bool = False
+    """Listen on a non-loopback address with client auth off (refused unless true; the
+    command-line flag --allow-remote-without-auth sets it too)."""
 
 
 class FaultSettings(_Strict):

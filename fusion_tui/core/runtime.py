@@ -11,6 +11,7 @@ from fusion_tui.core.state import ProxyState
 from fusion_tui.events import EventBus
 from fusion_tui.routing import Router
 from fusion_tui.server import create_app
+from fusion_tui.server.auth import check_exposure
 from fusion_tui.sessions import SessionRecorder
 from fusion_tui.sessions.store import prune
 from fusion_tui.upstreams import build_upstreams
@@ -46,7 +47,9 @@ class Runtime:
         return self.state.address
 
     async def start(self) -> str:
-        """Start loading the classifier (in the background) and listen; returns the address."""
+        """Start loading the classifier (in the background) and listen; returns the address.
+        Raises ExposureError before listening if that would expose the proxy unprotected."""
+        check_exposure(self.settings)
         if self.state.gate is not None:
             self.state.gate.start()
         app = create_app(self.state)

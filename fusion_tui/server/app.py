@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from fusion_tui.core.state import ProxyState
 from fusion_tui.server import chat, explain, info, messages
 from fusion_tui.server.app_keys import STATE
+from fusion_tui.server.auth import auth_middleware, client_key
 from fusion_tui.server.errors import error_middleware
 
 __all__ = ["STATE", "create_app"]
@@ -15,8 +18,11 @@ __all__ = ["STATE", "create_app"]
 def create_app(state: ProxyState) -> web.Application:
     """Build the proxy's web application around `state`."""
     max_mb = state.settings.server.max_body_mb
-    app = web.Application(middlewares=[error_middleware],
-                          client_max_size=int(max_mb * 1024 * 1024))
+    middlewares: list[Any] = [error_middleware]
+    key = client_key(state.settings)
+    if key is not None:
+        middlewares.append(auth_middleware(key))
+    app = web.Application(middlewares=middlewares, client_max_size=int(max_mb * 1024 * 1024))
     app[STATE] = state
     app.router.add_get("/", info.hello)
     app.router.add_get("/api/hello", info.hello)

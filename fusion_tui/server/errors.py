@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -10,6 +12,8 @@ from aiohttp import web
 from fusion_tui.protocols import anthropic as anthropic_wire
 from fusion_tui.protocols import openai as openai_wire
 from fusion_tui.server.app_keys import STATE
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPENAI_PATH = "/v1/chat/completions"
@@ -77,3 +81,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             limit = request.app[STATE].settings.server.max_body_mb
             message = f"request body too large (limit {limit:g} MiB)"
         return error_for(request, exc.status, message)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception as exc:
+        # A bug of ours: still a JSON error in the client's shape that says what broke.
+        log.exception("unhandled error serving %s %s", request.method, request.path)
+        return error_for(request, 500, f"fusion-tui internal error: {type(exc).__name__}: "
+                                       f"{exc}")

@@ -26,6 +26,7 @@ from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.relay import Outcome
 from fusion_tui.server.turns import Turn
 from fusion_tui.upstreams import Upstream, UpstreamReply
+from fusion_tui.upstreams.http import DEPTH_HEADER, OUTGOING_DEPTH
 
 ROUTE_HEADER = "x-fusion-route"
 
@@ -110,6 +111,7 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
                          surface.anthropic_view,
                          {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
     turn = Turn(request, surface, state, body, facts, started)
+    OUTGOING_DEPTH.set(_depth(headers) + 1)
     state.controls.track(request_id, session_id)
     try:
         try:
@@ -136,6 +138,15 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
     finally:
         state.controls.untrack(request_id)
         _report(request, turn, keep_body)
+
+
+def _depth(headers: Mapping[str, str]) -> int:
+    """The request's x-fusion-depth (0 when absent or not a number: the router rejects a
+    malformed one with a 400 anyway)."""
+    try:
+        return max(0, int(headers.get(DEPTH_HEADER, "0") or 0))
+    except ValueError:
+        return 0
 
 
 def _report(request: web.Request, turn: Turn, keep_body: bool) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from fusion_tui.server.app_keys import STATE
+from fusion_tui.server.auth import AUTHENTICATED
 from fusion_tui.server.errors import error_for, openai_flavoured
 
 FUSION_MODEL = "fusion"
@@ -31,6 +32,8 @@ def _upstream_health(request: web.Request) -> list[dict[str, Any]]:
 async def health(request: web.Request) -> web.Response:
     """Version, address, upstreams, classifier state, recording folder."""
     state = request.app[STATE]
+    if state.settings.server.auth_key_env and not request.get(AUTHENTICATED):
+        return web.json_response({"status": "ok"})  # liveness only without the key
     return web.json_response({
         "status": "ok",
         "version": state.version,

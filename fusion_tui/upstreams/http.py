@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,6 +11,13 @@ import orjson
 
 from fusion_tui.config import UpstreamSettings
 from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+
+DEPTH_HEADER = "x-fusion-depth"
+OUTGOING_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("fusion_outgoing_depth",
+                                                                     default=1)
+"""The x-fusion-depth every upstream call of the current request carries: one more than the
+request's own, so a fusion-tui behind this one never fans out again (the recursion guard).
+Set per request by the handler; tasks it starts (advisors, the judge) inherit it."""
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -46,7 +54,9 @@ class HttpTransport:
         """POST `body` as JSON to `url`; UpstreamError if no answer arrives."""
         sid = self.settings.id
         try:
-            resp = await self.client().post(url, data=orjson.dumps(body), headers=headers)
+            resp = await self.client().post(
+                url, data=orjson.dumps(body),
+                headers={**headers, DEPTH_HEADER: str(OUTGOING_DEPTH.get())})
         except TimeoutError as exc:
             raise UpstreamError(f"{sid}: no answer within "
                                 f"{self.settings.timeout_s:g}s") from exc
