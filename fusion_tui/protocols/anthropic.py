@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 from typing import Any
 
 import orjson
@@ -48,28 +49,78 @@ class RequestError(ValueError):
         self.param = param
 
 
+MAX_TOKENS_LIMIT = 1_000_000
+"""max_tokens above this is refused as absurd (no model writes that much in one answer)."""
+
+
+def valid_base64(data: Any) -> bool:
+    """Whether `data` is a string of strict base64."""
+    if not isinstance(data, str) or not data:
+        return False
+    try:
+        binascii.a2b_base64(data.encode("ascii"), strict_mode=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
+    return True
+
+
+def _check_blocks(where: str, content: Any, tool_uses: set[str]) -> None:
+    if isinstance(content, str):
+        return
+    if not isinstance(content, list):
+        raise RequestError(f"{where}.content: must be a string or a list of content blocks")
+    for j, block in enumerate(content):
+        at = f"{where}.content.{j}"
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            raise RequestError(f"{at}: must be an object with a string `type`")
+        kind = block["type"]
+        # Unknown block types pass through: the API grows new ones (server tools, ...).
+        if kind == "tool_use" and isinstance(block.get("id"), str):
+            tool_uses.add(block["id"])
+        elif kind == "tool_result" and block.get("tool_use_id") not in tool_uses:
+            raise RequestError(f"{at}.tool_use_id: {block.get('tool_use_id')!r} matches no "
+                               "tool_use in an earlier assistant message")
+        elif kind in ("image", "document"):
+            source = block.get("source")
+            if isinstance(source, dict) and source.get("type") == "base64" and not \
+                    valid_base64(source.get("data")):
+                raise RequestError(f"{at}.source.data: not valid base64")
+
+
 def check_messages_request(body: Any) -> dict[str, Any]:
-    """Validate the fields the proxy relies on; everything else passes through untouched."""
+    """Validate what the proxy relies on, and what every upstream would refuse anyway (so the
+    client hears it in plain words, at once); everything else passes through untouched."""
     if not isinstance(body, dict):
         raise RequestError(f"request body must be a JSON object, got {type(body).__name__}")
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise RequestError("model: required, a non-empty string")
     messages = body.get("messages")
-    if not isinstance(messages, list):
-        raise RequestError("messages: required, a list of messages")
+    if not isinstance(messages, list) or not messages:
+        raise RequestError("messages: required, a non-empty list of messages")
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
         raise RequestError("max_tokens: required, a positive integer")
+    if max_tokens > MAX_TOKENS_LIMIT:
+        raise RequestError(f"max_tokens: {max_tokens} is more than {MAX_TOKENS_LIMIT:,}")
+    system = body.get("system")
+    if system is not None and not isinstance(system, str | list):
+        raise RequestError("system: must be a string or a list of text blocks")
+    tool_uses: set[str] = set()
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
             raise RequestError(f"messages.{i}: must be an object")
         if message.get("role") not in ("user", "assistant", "system"):
             raise RequestError(f"messages.{i}.role: must be user, assistant or system, "
                                f"got {message.get('role')!r}")
+        _check_blocks(f"messages.{i}", message.get("content", ""), tool_uses)
     tools = body.get("tools")
-    if tools is not None and not isinstance(tools, list):
-        raise RequestError("tools: must be a list")
+    if tools is not None:
+        if not isinstance(tools, list):
+            raise RequestError("tools: must be a list")
+        for i, tool in enumerate(tools):
+            if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+                raise RequestError(f"tools.{i}.name: required, a string")
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise RequestError("stream: must be a boolean")

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from fusion_tui.protocols.anthropic import RequestError
+from fusion_tui.protocols.anthropic import RequestError, valid_base64
 
 # HTTP status -> OpenAI error type. OpenAI's SDK maps errors by status; the type is for people.
 ERROR_TYPES = {
@@ -104,6 +104,27 @@ def _check_message(i: int, message: Any) -> None:
                                    param=f"{where}.tool_calls[{j}].function.name")
 
 
+def _check_references(i: int, message: dict[str, Any], call_ids: set[str]) -> None:
+    """Tool results answer an earlier tool call; inline images are real base64."""
+    where = f"messages[{i}]"
+    for call in message.get("tool_calls") or []:
+        if isinstance(call.get("id"), str):
+            call_ids.add(call["id"])
+    if message.get("role") == "tool" and message["tool_call_id"] not in call_ids:
+        raise RequestError(f"{where}.tool_call_id: {message['tool_call_id']!r} matches no "
+                           "tool call of an earlier assistant message",
+                           param=f"{where}.tool_call_id")
+    content = message.get("content")
+    for j, part in enumerate(content if isinstance(content, list) else []):
+        url = (part.get("image_url") or {}).get("url") if part.get("type") == "image_url" \
+            else None
+        if isinstance(url, str) and url.startswith("data:"):
+            _, _, data = url.partition(",")
+            if ";base64" in url.split(",", 1)[0] and not valid_base64(data):
+                raise RequestError(f"{where}.content[{j}].image_url.url: the data URL is not "
+                                   "valid base64", param=f"{where}.content[{j}].image_url")
+
+
 def check_chat_request(body: Any) -> dict[str, Any]:
     """Validate what the proxy relies on; everything else passes through untouched."""
     if not isinstance(body, dict):
@@ -113,8 +134,10 @@ def check_chat_request(body: Any) -> dict[str, Any]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise RequestError("messages: required, a non-empty list of messages", param="messages")
+    call_ids: set[str] = set()
     for i, message in enumerate(messages):
         _check_message(i, message)
+        _check_references(i, message, call_ids)
     _positive_int(body, "max_tokens")
     _positive_int(body, "max_completion_tokens")
     if not isinstance(body.get("stream", False), bool | None):

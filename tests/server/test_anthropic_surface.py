@@ -108,7 +108,21 @@ async def test_count_tokens_and_models(make_settings, start_proxy, sdk):
 @pytest.mark.parametrize(("body", "needle"), [
     (b"{not json", "not valid JSON"),
     (b"[1, 2]", "JSON object"),
-    (b'{"model": "m", "messages": []}', "max_tokens"),
+    (b'{"model": "m", "messages": [{"role": "user", "content": "x"}]}', "max_tokens"),
+    (b'{"model": "m", "max_tokens": 5, "messages": []}', "non-empty"),
+    (b'{"model": "m", "max_tokens": 99999999, "messages": [{"role": "user", "content": "x"}]}',
+     "more than 1,000,000"),
+    (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": '
+     b'"tool_result", "tool_use_id": "toolu_x", "content": "x"}]}]}',
+     "messages.0.content.0.tool_use_id: 'toolu_x' matches no tool_use"),
+    (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [{"type": '
+     b'"image", "source": {"type": "base64", "media_type": "image/png", "data": "!!"}}]}]}',
+     "messages.0.content.0.source.data: not valid base64"),
+    (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": 7}]}',
+     "messages.0.content"),
+    (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "\xff\xfe"}]}',
+     "not valid JSON"),
+    (b'{"a":' * 2000 + b"1" + b"}" * 2000, "not valid JSON"),
     (b'{"max_tokens": 5, "messages": []}', "model"),
     (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "robot", "content": "x"}]}',
      "messages.0.role"),
@@ -123,6 +137,18 @@ async def test_bad_requests_get_400_in_anthropic_shape(make_settings, start_prox
     assert error["type"] == "error"
     assert error["error"]["type"] == "invalid_request_error"
     assert needle in error["error"]["message"]
+
+
+async def test_body_over_the_limit_is_a_413_in_shape(make_settings, start_proxy):
+    runtime = await start_proxy(make_settings(server={"host": "127.0.0.1", "port": 0,
+                                                      "max_body_mb": 0.01}))
+    big = b'{"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "' + \
+        b"x" * 20_000 + b'"}]}'
+    reply = await call(runtime.address, "POST", "/v1/messages", data=big,
+                       headers={"content-type": "application/json"})
+    assert reply.status == 413
+    assert reply.json()["error"] == {"type": "request_too_large",
+                                     "message": "request body too large (limit 0.01 MiB)"}
 
 
 async def test_unknown_path_and_method_and_liveness(make_settings, start_proxy):
