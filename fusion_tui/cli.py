@@ -121,7 +121,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Run the proxy headless; one JSON line per request on stderr."""
     settings = _load(args)
     _log_to(logging.StreamHandler(sys.stderr))
-    asyncio.run(_serve(settings))
+    try:
+        import uvloop
+    except ImportError:  # Windows: the standard loop
+        asyncio.run(_serve(settings))
+    else:
+        uvloop.run(_serve(settings))
     return 0
 
 

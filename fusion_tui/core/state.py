@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,4 +56,4 @@ class ProxyState:
     @staticmethod
     def new_request_id() -> str:
         """A fresh request id."""
-        return "req_" + uuid.uuid4().hex[:20]
+        return "req_" + os.urandom(10).hex()

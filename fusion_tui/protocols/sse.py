@@ -24,44 +24,51 @@ class SSEParser:
     """Feed it bytes as they arrive; it returns the events completed so far.
 
     Handles CRLF and LF line ends, multi-line data, comments and events split across chunks.
+    Works on whole events (split at blank lines) rather than line by line: this runs for every
+    chunk of every streamed answer.
     """
 
     def __init__(self) -> None:
         self._buffer = b""
-        self._event = ""
-        self._data: list[str] = []
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Add bytes; return the events that are now complete."""
-        self._buffer += chunk
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in buffer:
+            # A CR at the very end may be half of a CRLF split across chunks: it stays in the
+            # buffer and is normalised together with its LF next time.
+            buffer = buffer.replace(b"\r\n", b"\n")
+        blocks = buffer.split(b"\n\n")
+        self._buffer = blocks.pop()
         events: list[SSEEvent] = []
-        while True:
-            nl = self._buffer.find(b"\n")
-            if nl < 0:
-                return events
-            raw = self._buffer[:nl]
-            self._buffer = self._buffer[nl + 1:]
-            line = raw[:-1] if raw.endswith(b"\r") else raw
-            if not line:
-                if self._data or self._event:
-                    events.append(SSEEvent(self._event, "\n".join(self._data)))
-                self._event, self._data = "", []
-                continue
-            if line.startswith(b":"):
-                continue
-            name, _, value = line.partition(b":")
-            if value.startswith(b" "):
-                value = value[1:]
-            text = value.decode("utf-8", errors="replace")
-            if name == b"event":
-                self._event = text
-            elif name == b"data":
-                self._data.append(text)
+        for block in blocks:
+            event = _parse_block(block)
+            if event is not None:
+                events.append(event)
+        return events
 
     @property
     def pending(self) -> bool:
         """True if an event was started but not terminated by a blank line."""
-        return bool(self._buffer.strip() or self._data)
+        return bool(self._buffer.strip())
+
+
+def _parse_block(block: bytes) -> SSEEvent | None:
+    name = ""
+    data: list[str] = []
+    for line in block.split(b"\n"):
+        if not line or line[0] == 58:  # b":" starts a comment
+            continue
+        field, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if field == b"data":
+            data.append(value.decode("utf-8", errors="replace"))
+        elif field == b"event":
+            name = value.decode("utf-8", errors="replace")
+    if not data and not name:
+        return None
+    return SSEEvent(name, "\n".join(data))
 
 
 def encode_sse(event: str | None, data: Any) -> bytes:

@@ -3,6 +3,7 @@ as it goes, 0600 files in a 0700 folder."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import re
@@ -36,6 +37,7 @@ class SessionRecorder:
         self.record = record
         self.max_open = max_open
         self._files: OrderedDict[str, IO[str]] = OrderedDict()
+        self._pending: list[Event] = []
         self.errors = 0
         self.last_error: str | None = None
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -72,9 +74,30 @@ class SessionRecorder:
         return event
 
     def __call__(self, event: Event) -> None:
-        """Record one event (the bus calls this)."""
+        """Record one event (the bus calls this). Inside a running event loop the write
+        happens on the loop's next turn, so a request's upstream call goes out before its
+        body is written to disk; every event is still written and flushed in order."""
         if not event.session_id:
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._write(event)
+            return
+        self._pending.append(event)
+        if len(self._pending) == 1:
+            loop.call_soon(self.drain)
+
+    def drain(self) -> None:
+        """Write every event still waiting."""
+        pending, self._pending = self._pending, []
+        for event in pending:
+            try:
+                self._write(event)
+            except OSError:
+                continue  # counted in errors/last_error; one bad file must not stop the rest
+
+    def _write(self, event: Event) -> None:
         try:
             handle = self._open(event)
             # orjson: the recorder sits on every request's path; the stdlib codec is the
@@ -88,7 +111,8 @@ class SessionRecorder:
             raise
 
     def close(self) -> None:
-        """Flush and close every open file."""
+        """Write what is waiting, then flush and close every open file."""
+        self.drain()
         while self._files:
             _, handle = self._files.popitem()
             handle.close()
