@@ -5,9 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 CLAUDE_CODE_VERSION := 2.1.330
 CLAUDE_CODE_DIR := .cache/claude-code-$(CLAUDE_CODE_VERSION)
+CODEX_VERSION := 0.169.0
+CODEX_DIR := .cache/codex-$(CODEX_VERSION)
+OPENCODE_VERSION := 1.18.33
+OPENCODE_DIR := .cache/opencode-$(OPENCODE_VERSION)
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve demo test lint typecheck bench claude-code clean
+.PHONY: run serve demo test lint typecheck bench claude-code codex-cli opencode clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -30,8 +34,25 @@ $(CLAUDE_CODE_DIR)/node_modules/.bin/claude:
 
 claude-code: $(CLAUDE_CODE_DIR)/node_modules/.bin/claude
 
-test: $(STAMP) claude-code
-	FUSION_CLAUDE_BIN=$(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude $(BIN)/pytest -q
+# The pinned Codex CLI and opencode for their end-to-end tests (exact versions, same way).
+$(CODEX_DIR)/node_modules/.bin/codex:
+	mkdir -p $(CODEX_DIR)
+	cd $(CODEX_DIR) && npm install --no-audit --no-fund --loglevel=error @openai/codex@$(CODEX_VERSION)
+
+codex-cli: $(CODEX_DIR)/node_modules/.bin/codex
+
+$(OPENCODE_DIR)/node_modules/.bin/opencode:
+	mkdir -p $(OPENCODE_DIR)
+	cd $(OPENCODE_DIR) && npm install --no-audit --no-fund --loglevel=error opencode-ai@$(OPENCODE_VERSION)
+
+opencode: $(OPENCODE_DIR)/node_modules/.bin/opencode
+
+test: $(STAMP) claude-code codex-cli opencode
+	FUSION_REQUIRE_E2E=1 \
+	FUSION_CLAUDE_BIN=$(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude \
+	FUSION_CODEX_BIN=$(abspath $(CODEX_DIR))/node_modules/.bin/codex \
+	FUSION_OPENCODE_BIN=$(abspath $(OPENCODE_DIR))/node_modules/.bin/opencode \
+	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check fusion_tui tests bench

@@ -250,10 +250,47 @@ def build_parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", parents=[common],
                              help="how a request would be routed (no upstream is called)")
     explain.add_argument("file", type=Path, help="a request body (Anthropic or OpenAI JSON)")
-    explain.add_argument("--protocol", choices=["anthropic", "openai"])
+    explain.add_argument("--protocol", choices=["anthropic", "openai"],
+                         help="the body's protocol (default: told by its shape)")
     explain.set_defaults(func=lambda a: cli_routing.explain(_load(a), a.file, a.protocol))
+    auth = sub.add_parser("auth", help="sign in to upstreams that need it")
+    auth_sub = auth.add_subparsers(dest="auth_command", required=True)
+    codex = auth_sub.add_parser(
+        "codex", help="sign in with ChatGPT in a browser and store the tokens in "
+                      "$CODEX_HOME/auth.json (the Codex CLI's file and format)")
+    codex.add_argument("--codex-home", help="folder for auth.json (default $CODEX_HOME, "
+                                            "else ~/.codex)")
+    codex.add_argument("--port", type=int, default=None,
+                       help="loopback port of the redirect server (default 1455, the one the "
+                            "Codex CLI's OAuth client is registered with)")
+    codex.add_argument("--issuer", default=None,
+                       help="OAuth issuer (default https://auth.openai.com)")
+    codex.set_defaults(func=cmd_auth_codex)
     parser.set_defaults(func=cmd_run, config=None, allow_remote_without_auth=False)
     return parser
+
+
+def cmd_auth_codex(args: argparse.Namespace) -> int:
+    """Browser sign-in (PKCE, a redirect server on 127.0.0.1) for the codex upstream."""
+    from fusion_tui.upstreams import codex_auth
+
+    def announce(url: str) -> None:
+        print("Open this URL in a browser on this machine to sign in with ChatGPT:\n")
+        print(f"  {url}\n", flush=True)
+        print("Waiting for the browser to come back (Ctrl-C to give up)...", flush=True)
+
+    try:
+        path = asyncio.run(codex_auth.login(
+            args.codex_home, issuer=args.issuer or codex_auth.ISSUER,
+            port=codex_auth.LOGIN_PORT if args.port is None else args.port,
+            announce=announce))
+    except (codex_auth.CodexAuthError, OSError, TimeoutError) as exc:
+        print(f"fusion-tui: sign-in failed: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    print(f"Signed in; tokens stored in {path} (the Codex CLI reads the same file).")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

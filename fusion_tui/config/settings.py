@@ -12,13 +12,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 
-UpstreamType = Literal["anthropic", "openai", "openai-compatible", "ollama", "simulated"]
+UpstreamType = Literal["anthropic", "openai", "openai-compatible", "openai-responses", "codex",
+                       "ollama", "simulated"]
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
 # Where each type's API lives when base_url is not given.
 DEFAULT_BASE_URLS = {"anthropic": "https://api.anthropic.com",
                      "openai": "https://api.openai.com/v1",
-                     "ollama": "http://127.0.0.1:11434"}
+                     "ollama": "http://127.0.0.1:11434",
+                     "openai-responses": "https://api.openai.com/v1",
+                     "codex": "https://chatgpt.com/backend-api/codex"}
 
 
 class _Strict(BaseModel):
@@ -58,7 +61,9 @@ class UpstreamSettings(_Strict):
     type: UpstreamType
     """Wire protocol: anthropic (Messages API); openai and openai-compatible (Chat
     Completions); ollama (its OpenAI-compatible API, models from /api/tags); or simulated (a
-    built-in model for demos and tests). Clients of either protocol can use any type."""
+    built-in model for demos and tests); openai-responses (the OpenAI Responses API with an
+    API key); codex (the Responses API of the ChatGPT Codex backend, signed in with the Codex
+    CLI's ChatGPT tokens). Clients of any protocol can use any type."""
     model: str
     """Model name sent upstream."""
     base_url: str | None = None
@@ -66,7 +71,9 @@ class UpstreamSettings(_Strict):
     openai, openai-compatible: what the OpenAI SDK calls base_url, the prefix of
     /chat/completions, usually ending in /v1 (default for openai https://api.openai.com/v1;
     a bare origin such as http://host:8000 gets /v1 appended). ollama: the server root
-    (default http://127.0.0.1:11434)."""
+    (default http://127.0.0.1:11434). openai-responses: the prefix of /responses (default
+    https://api.openai.com/v1). codex: the prefix of /responses on the ChatGPT backend
+    (default https://chatgpt.com/backend-api/codex)."""
     api_key_env: str | None = None
     """Name of the environment variable holding the API key (sent as x-api-key to anthropic,
     as Authorization: Bearer to the others). Keys are never put in config."""
@@ -81,7 +88,8 @@ class UpstreamSettings(_Strict):
     set none."""
     reasoning_effort: ReasoningEffort | None = None
     """Reasoning effort sent with every call, in the upstream protocol's own field:
-    output_config.effort for anthropic, reasoning_effort for the OpenAI types. Null: the
+    output_config.effort for anthropic, reasoning_effort for the OpenAI types,
+    reasoning.effort for openai-responses and codex. Null: the
     client's own value (if any) passes through; nothing is added."""
     first_token_ms: float = Field(30.0, ge=0)
     """simulated: delay before the first token."""
@@ -91,6 +99,14 @@ class UpstreamSettings(_Strict):
     """simulated: fault injection."""
     price: Price | None = None
     """US dollars per million tokens (input, output, cache_read, cache_write); null: free."""
+    codex_home: str | None = None
+    """codex: folder holding the Codex CLI's auth.json (default $CODEX_HOME, else ~/.codex).
+    Tokens are read from it, refreshed when expired and written back in the same format."""
+    oauth_token_url: str | None = None
+    """codex: OAuth token endpoint for refreshing (default https://auth.openai.com/oauth/token,
+    the one the Codex CLI uses)."""
+    oauth_client_id: str | None = None
+    """codex: OAuth client id for refreshing (default the Codex CLI's public client id)."""
 
     @model_validator(mode="after")
     def _needs_base_url(self) -> UpstreamSettings:

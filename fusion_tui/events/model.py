@@ -49,7 +49,7 @@ class RequestReceived(Event):
     """A client request arrived and was parsed. `body` is the request body (never headers),
     or None when the recorder is set to keep metadata only."""
 
-    protocol: str  # "anthropic" | "openai"
+    protocol: str  # "anthropic" | "openai" | "responses"
     path: str
     model: str
     stream: bool

@@ -10,12 +10,16 @@ from fusion_tui.protocols.anthropic import text_of
 
 
 def session_id_for(headers: Mapping[str, str], body: Mapping[str, Any]) -> str:
-    """Claude Code's x-claude-code-session-id, else x-fusion-session, else a hash of the
+    """Claude Code's x-claude-code-session-id, else x-fusion-session, else the Responses
+    API's prompt_cache_key (the Codex CLI sends its session id there), else a hash of the
     system prompt and the first user message (stable across a conversation's turns)."""
     for name in ("x-claude-code-session-id", "x-fusion-session"):
         value = headers.get(name)
         if value:
             return value.strip()[:128]
+    cache_key = body.get("prompt_cache_key")
+    if isinstance(cache_key, str) and cache_key.strip():
+        return cache_key.strip()[:128]
     system = body.get("system")
     system_text = text_of(system) if not isinstance(system, str) else system
     first_user = ""

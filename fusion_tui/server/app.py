@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from fusion_tui.core.state import ProxyState
-from fusion_tui.server import chat, explain, info, messages
+from fusion_tui.server import chat, explain, info, messages, responses
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.auth import auth_middleware, client_key
 from fusion_tui.server.errors import error_middleware
@@ -30,6 +30,8 @@ def create_app(state: ProxyState) -> web.Application:
     app.router.add_post("/v1/messages", messages.messages)
     app.router.add_post("/v1/messages/count_tokens", messages.count_tokens)
     app.router.add_post("/v1/chat/completions", chat.chat_completions)
+    app.router.add_post("/v1/responses", responses.responses)
+    app.router.add_route("*", "/v1/responses/{response_id}", responses.not_stored)
     app.router.add_get("/v1/models", info.list_models)
     app.router.add_get("/v1/models/{model_id}", info.get_model)
     app.router.add_post("/fusion/route", explain.explain_route)

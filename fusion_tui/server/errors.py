@@ -50,7 +50,7 @@ def openai_flavoured(request: web.Request) -> bool:
 def speaks_openai(request: web.Request) -> bool:
     """Whether errors for this request take OpenAI's shape."""
     path = request.path
-    if path.startswith(OPENAI_PATH) or path.startswith("/v1/completions"):
+    if path.startswith((OPENAI_PATH, "/v1/completions", "/v1/responses")):
         return True
     return path.startswith("/v1/models") and openai_flavoured(request)
 

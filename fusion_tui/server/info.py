@@ -24,6 +24,12 @@ def _upstream_health(request: web.Request) -> list[dict[str, Any]]:
     rows = []
     for u in state.settings.upstreams:
         key_state = "none" if not u.api_key_env else ("set" if u.api_key() else "missing")
+        if u.type == "codex":
+            from fusion_tui.upstreams.codex_auth import codex_home
+
+            # Whether the ChatGPT sign-in file exists; its tokens are never read out here.
+            key_state = ("chatgpt-signin" if (codex_home(u.codex_home) / "auth.json").exists()
+                         else "missing")
         rows.append({"id": u.id, "type": u.type, "model": u.model,
                      "simulated": u.simulated, "api_key": key_state})
     return rows

@@ -2,6 +2,8 @@
 
 - structured output requested -> JSON valid for the schema;
 - tools offered and the user named a file, with a Read-like tool -> a tool_use reading it;
+  with no tool named like read but a shell-like one (Codex's exec_command/shell) -> a
+  tool_use running `cat <file>` (before any other tool that merely has a path property);
 - the last turn carries tool results -> a short text that quotes them;
 - otherwise -> plausible coding-assistant prose, sized by max_tokens.
 """
@@ -21,7 +23,9 @@ from fusion_tui.upstreams.simulated_council import council_role_answer
 
 _CWD = re.compile(r"(?:Primary working directory|Working directory|cwd)\s*:\s*(\S+)", re.I)
 _FILE = re.compile(r"(?<![\w/])((?:~|\.{0,2}/)?[\w.\-/]*\w\.[A-Za-z0-9]{1,8})\b")
-_PATH_KEYS = ("file_path", "path", "filename", "file")
+_PATH_KEYS = ("file_path", "filePath", "path", "filename", "file")
+_SHELL_NAMES = ("exec_command", "shell", "shell_command", "bash", "local_shell")
+_SHELL_KEYS = ("cmd", "command")
 
 _SENTENCES = [
     "Let me look at how the pieces fit together before changing anything.",
@@ -86,8 +90,21 @@ def _all_text(body: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _path_tool(tools: list[Any]) -> tuple[str, str] | None:
-    """The (tool name, path property) of the best file-reading tool offered."""
+def _shell_tool(tools: list[Any]) -> tuple[str, str, bool] | None:
+    """(tool name, command property, whether it takes an argv list) of a shell tool."""
+    for tool in tools:
+        if not isinstance(tool, dict) or str(tool.get("name", "")).lower() not in _SHELL_NAMES:
+            continue
+        props = (tool.get("input_schema") or {}).get("properties") or {}
+        for key in _SHELL_KEYS:
+            if key in props:
+                return tool["name"], key, (props[key] or {}).get("type") == "array"
+    return None
+
+
+def _path_tool(tools: list[Any], rank_limit: int = 1) -> tuple[str, str] | None:
+    """The (tool name, path property) of the best file-reading tool offered (rank 0: named
+    like read; rank 1: any tool with a path property)."""
     candidates: list[tuple[int, str, str]] = []
     for tool in tools:
         if not isinstance(tool, dict) or not tool.get("name"):
@@ -98,7 +115,8 @@ def _path_tool(tools: list[Any]) -> tuple[str, str] | None:
                 rank = 0 if tool["name"].lower() in ("read", "read_file", "view") else 1
                 candidates.append((rank, tool["name"], key))
                 break
-    return min(candidates)[1:] if candidates else None
+    best = min(candidates) if candidates else None
+    return best[1:] if best and best[0] <= rank_limit else None
 
 
 def decide(body: dict[str, Any], model: str) -> Answer:
@@ -122,8 +140,17 @@ def decide(body: dict[str, Any], model: str) -> Answer:
         return Answer([{"type": "text", "text": text}])
 
     user_text = _latest_user_text(messages)
-    tool = _path_tool(tools)
     named = _FILE.search(user_text)
+    shell = _shell_tool(tools) if named and not _path_tool(tools, rank_limit=0) else None
+    if shell and named:
+        name, key, argv = shell
+        command = f"cat {named.group(1)}"
+        return Answer(
+            [{"type": "text", "text": f"[simulated {model}] I'll read {named.group(1)}."},
+             {"type": "tool_use", "id": f"toolu_sim{_seed(body):08x}", "name": name,
+              "input": {key: ["bash", "-lc", command] if argv else command}}],
+            stop_reason="tool_use")
+    tool = _path_tool(tools)
     if tool and named:
         name, key = tool
         path = named.group(1)

@@ -64,3 +64,9 @@ def test_route_header_grammar() -> None:
                         scores={"compact": 0.1, "plan": 0.9}, reason="knn plan")
     assert full == ("mode=smart; tier=plan; served_by=a; actor=a; council=b+c; "
                     "scores=compact:0.10,plan:0.90; reason=knn_plan")
+
+
+def test_codex_prompt_cache_key_is_the_session() -> None:
+    body = {"prompt_cache_key": "019a-codex-session", "input": []}
+    assert session_id_for({}, body) == "019a-codex-session"
+    assert session_id_for({"x-fusion-session": "f"}, body) == "f"
