@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,3 +89,54 @@ def _error_message(raw: bytes | None, status: int) -> str:
         return f"HTTP {status}: {parsed['error']['message']}"
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return f"HTTP {status}"
+
+
+@dataclass
+class Contribution:
+    """One participant's text call after a deadline: ok, partial (cut, text kept) or failed."""
+
+    name: str
+    state: str
+    result: TextResult
+    error: str | None = None
+
+
+async def gather_texts(calls: Mapping[str, Callable[[TextResult], Awaitable[None]]],
+                       deadline_s: float, task_prefix: str) -> list[Contribution]:
+    """Run each call (it fills the TextResult it is given) in parallel under one deadline.
+
+    A call still running at the deadline is cut: its text so far is kept and it is `partial`
+    (or `failed` if nothing arrived). Cancelling the caller cancels every call at once.
+    Results come back in the order of `calls`.
+    """
+    results = {name: TextResult() for name in calls}
+    errors: dict[str, str] = {}
+
+    async def run(name: str) -> None:
+        try:
+            await calls[name](results[name])
+        except UpstreamError as exc:
+            errors[name] = str(exc)
+
+    tasks = {asyncio.create_task(run(name), name=f"{task_prefix}:{name}"): name
+             for name in calls}
+    try:
+        _, late = await asyncio.wait(tasks, timeout=deadline_s)
+    finally:
+        # Reached on the deadline and on cancellation from outside (the client hung up).
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    late_names = {tasks[t] for t in late}
+    contributions = []
+    for name in calls:
+        result = results[name]
+        if name in errors:
+            contributions.append(Contribution(name, "failed", result, errors[name]))
+        elif name in late_names:
+            state = "partial" if result.text.strip() else "failed"
+            contributions.append(Contribution(name, state, result,
+                                              f"cut at the {deadline_s:g}s deadline"))
+        else:
+            contributions.append(Contribution(name, "ok", result))
+    return contributions

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tui.config.council import CouncilSettings
 from fusion_tui.council import prompts
-from fusion_tui.council.calls import TextResult, stream_text
+from fusion_tui.council.calls import TextResult, gather_texts, stream_text
 from fusion_tui.council.costs import CostBook
 from fusion_tui.council.hold import HoldDesk
 from fusion_tui.council.transcript import (
@@ -190,46 +190,23 @@ class Council:
         self, body: dict[str, Any], advisors: list[str], perspectives: Mapping[str, str]
     ) -> list[Opinion]:
         s = self.ctx.settings
-        results = {a: TextResult() for a in advisors}
-        errors: dict[str, str] = {}
 
-        async def advise(advisor: str) -> None:
+        def advise(advisor: str) -> Callable[[TextResult], Awaitable[None]]:
             upstream = self.ctx.upstreams[advisor]
             request = advisor_body(body, upstream, s.advisor_max_tokens, perspectives.get(advisor))
-            try:
-                await stream_text(
-                    upstream,
-                    request,
-                    self.ctx.headers,
-                    results[advisor],
-                    lambda piece: self.ctx.publish(
-                        AdvisorDelta(
-                            session_id=self.sid, request_id=self.rid, advisor=advisor, text=piece
-                        )
-                    ),
-                )
-            except UpstreamError as exc:
-                errors[advisor] = str(exc)
 
-        tasks = {asyncio.create_task(advise(a), name=f"advisor:{a}"): a for a in advisors}
-        try:
-            _, late = await asyncio.wait(tasks, timeout=s.deadline_s)
-        finally:
-            # Reached on the deadline and on cancellation from outside (client hung up).
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        late_names = {tasks[t] for t in late}
+            def on_text(piece: str) -> None:
+                self.ctx.publish(AdvisorDelta(session_id=self.sid, request_id=self.rid,
+                                              advisor=advisor, text=piece))
+
+            return lambda result: stream_text(upstream, request, self.ctx.headers, result,
+                                              on_text)
+
+        contributions = await gather_texts({a: advise(a) for a in advisors}, s.deadline_s,
+                                           "advisor")
         opinions = []
-        for advisor in advisors:
-            result = results[advisor]
-            if advisor in errors:
-                state, error = "failed", errors[advisor]
-            elif advisor in late_names:
-                state = "partial" if result.text.strip() else "failed"
-                error = f"cut at the {s.deadline_s:g}s deadline"
-            else:
-                state, error = "ok", None
+        for c in contributions:
+            advisor, state, error, result = c.name, c.state, c.error, c.result
             if result.usage or result.text:
                 self.ctx.costs.record(
                     self.ctx.session_id, self.ctx.request_id, advisor, "advisor", result.usage

@@ -4,19 +4,18 @@ the best answer is returned as it was, which is cheaper)."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tui.config.council import PanelSettings
 from fusion_tui.council import prompts
-from fusion_tui.council.calls import TextResult, stream_text
+from fusion_tui.council.calls import TextResult, gather_texts, stream_text
 from fusion_tui.council.orchestrator import CouncilContext
 from fusion_tui.council.transcript import advisor_messages, system_text
 from fusion_tui.events.council import AdvisorDelta, PanelMemberFinished
-from fusion_tui.upstreams.base import UpstreamError
 
 
 @dataclass
@@ -54,42 +53,26 @@ class PanelResult:
 async def gather_answers(body: dict[str, Any], members: list[str], ctx: CouncilContext,
                          settings: PanelSettings) -> PanelResult:
     """Every member answers the full request (tools removed) in parallel, under the deadline."""
-    results = {m: TextResult() for m in members}
-    errors: dict[str, str] = {}
     max_tokens = int(body.get("max_tokens") or 1024)
     if settings.max_tokens:
         max_tokens = min(max_tokens, settings.max_tokens)
 
-    async def answer(member: str) -> None:
+    def answer(member: str) -> Callable[[TextResult], Awaitable[None]]:
         upstream = ctx.upstreams[member]
         request = {k: v for k, v in body.items() if k not in ("tools", "tool_choice")}
         request.update(model=upstream.settings.model, max_tokens=max_tokens)
-        try:
-            await stream_text(upstream, request, ctx.headers, results[member],
-                              lambda piece: ctx.publish(AdvisorDelta(
-                                  session_id=ctx.session_id, request_id=ctx.request_id,
-                                  advisor=member, text=piece)))
-        except UpstreamError as exc:
-            errors[member] = str(exc)
 
-    tasks = {asyncio.create_task(answer(m), name=f"panel:{m}"): m for m in members}
-    try:
-        _, late = await asyncio.wait(tasks, timeout=settings.deadline_s)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    late_names = {tasks[t] for t in late}
+        def on_text(piece: str) -> None:
+            ctx.publish(AdvisorDelta(session_id=ctx.session_id, request_id=ctx.request_id,
+                                     advisor=member, text=piece))
+
+        return lambda result: stream_text(upstream, request, ctx.headers, result, on_text)
+
+    contributions = await gather_texts({m: answer(m) for m in members}, settings.deadline_s,
+                                       "panel")
     answers = []
-    for member in members:
-        result = results[member]
-        if member in errors:
-            state, error = "failed", errors[member]
-        elif member in late_names:
-            state = "partial" if result.text.strip() else "failed"
-            error = "cut at the panel deadline"
-        else:
-            state, error = "ok", None
+    for c in contributions:
+        member, state, error, result = c.name, c.state, c.error, c.result
         if result.usage or result.text:
             ctx.costs.record(ctx.session_id, ctx.request_id, member, "panel", result.usage)
         ctx.publish(PanelMemberFinished(
