@@ -27,6 +27,9 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/fusion-tui serve --config config.yaml
 
+demo: $(STAMP)
+	$(BIN)/fusion-tui demo --config config.yaml
+
 # The pinned Claude Code CLI for the end-to-end tests (exact version: a bare install resolves older).
 $(CLAUDE_CODE_DIR)/node_modules/.bin/claude:
 	mkdir -p $(CLAUDE_CODE_DIR)

@@ -141,6 +141,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_dashboard(settings)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A scripted agent session through the real proxy: in the dashboard, or --headless."""
+    settings = _load(args)
+    if args.pause is None:
+        args.pause = 0.0 if args.headless else 4.0
+    if args.headless:
+        from fusion_tui.demo import run_headless
+
+        _log_to(logging.StreamHandler(sys.stderr))
+        logging.getLogger().setLevel(logging.WARNING)
+        results = asyncio.run(run_headless(settings, pause_s=args.pause))
+        return 0 if results and all(r.ok for r in results) else 1
+    path = log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _log_to(logging.FileHandler(path, encoding="utf-8"))
+    from fusion_tui.tui.app import run_demo
+
+    return run_demo(settings, pause_s=args.pause)
+
+
 def _sessions_folder(args: argparse.Namespace) -> Path:
     return _load(args).sessions.path
 
@@ -219,6 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="proxy + dashboard (the default)").set_defaults(func=cmd_run)
     sub.add_parser("serve", parents=[common, listening],
                    help="proxy only, headless").set_defaults(func=cmd_serve)
+    demo = sub.add_parser("demo", parents=[common, listening],
+                          help="the dashboard with a scripted agent session (no agent needed)")
+    demo.add_argument("--headless", action="store_true",
+                      help="no dashboard: run the session against a headless proxy and print "
+                           "what happened (exit 1 if a step failed)")
+    demo.add_argument("--pause", type=float, default=None,
+                      help="seconds between steps (default 4 with the dashboard, 0 headless)")
+    demo.set_defaults(func=cmd_demo)
     sub.add_parser("check", parents=[common],
                    help="validate the config and print it resolved").set_defaults(func=cmd_check)
     listing = sub.add_parser("sessions", parents=[common], help="list recorded sessions")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from collections.abc import Callable
@@ -56,8 +57,12 @@ class FusionApp(App[None]):
                  state_path: Path | None = None, keymap: dict[str, str] | None = None,
                  theme: str | None = None, replay: Recording | None = None,
                  speed: float = 1.0, sessions_dir: Path | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_started: Callable[[FusionApp, str], None] | None = None) -> None:
         super().__init__()
+        self.on_started = on_started
+        """Called with the app and the proxy's address once the proxy listens (the demo
+        starts its scripted client there)."""
         self.bus = bus
         self.runtime = runtime
         self.controls = controls or (runtime.state.controls if runtime else None)
@@ -72,6 +77,7 @@ class FusionApp(App[None]):
         self.state_path = state_path
         # subscribe now, so nothing published between construction and mount is missed
         self.bridge = EventBridge(bus.subscribe(), self.event_sinks, flush_hz=flush_hz)
+        self._sinks: tuple[Screen[None] | None, list[MessagePump]] = (None, [])
         found = discover(themes_dir, user_themes_dir)
         self.theme_errors = found.errors
         self.theme_names = found.names
@@ -101,9 +107,15 @@ class FusionApp(App[None]):
     def event_sinks(self) -> list[MessagePump]:
         """The live screen's widgets that take event batches (a replay screen has its own
         bus and bridge; nothing live reaches it)."""
-        if not self.screen_stack or isinstance(self.screen_stack[0], ReplayScreen):
+        stack = self._screen_stack
+        if not stack or isinstance(stack[0], ReplayScreen):
             return []
-        return list(self.screen_stack[0].query(f".{EVENT_SINK}"))
+        # a query walks every widget (hundreds of markdown blocks while councils stream):
+        # look once per screen, the sinks are fixed by the screen's compose
+        screen = stack[0]
+        if self._sinks[0] is not screen or not self._sinks[1]:
+            self._sinks = (screen, list(screen.query(f".{EVENT_SINK}")))
+        return self._sinks[1]
 
     async def on_ready(self) -> None:
         """Once the dashboard is on screen: start the bridge, then the proxy on this loop."""
@@ -128,6 +140,8 @@ class FusionApp(App[None]):
             return
         status.address = address
         self.sub_title = address
+        if self.on_started is not None:
+            self.on_started(self, address)
 
     async def _start_failed(self, exc: Exception) -> None:
         reason = str(exc) or type(exc).__name__
@@ -213,7 +227,8 @@ async def _run(app: FusionApp, runtime: Runtime) -> None:
         await runtime.stop()  # idempotent; covers an exit that did not go through quit
 
 
-def run_dashboard(settings: Settings) -> int:
+def run_dashboard(settings: Settings,
+                  on_started: Callable[[FusionApp, str], None] | None = None) -> int:
     """Run the proxy and its dashboard in one event loop until the user quits.
 
     Returns the exit code: 0 after a normal quit, non-zero when the proxy could not start
@@ -226,9 +241,48 @@ def run_dashboard(settings: Settings) -> int:
         return EXIT_START_FAILED
     app = FusionApp(runtime.bus, runtime, StatusInfo.from_settings(settings),
                     keymap=settings.keymap, theme=settings.ui.theme,
-                    sessions_dir=settings.sessions.path)
+                    sessions_dir=settings.sessions.path, on_started=on_started)
+    # Everything built so far (modules, settings, the app) lives as long as the process:
+    # keep it out of the collector, whose full passes otherwise stall the shared loop
+    gc.freeze()
     asyncio.run(_run(app, runtime))
     return app.return_code or 0
+
+
+def demo_starter(pause_s: float) -> Callable[[FusionApp, str], None]:
+    """An `on_started` hook that plays the scripted demo session (fusion_tui.demo) in a
+    worker, pausing `pause_s` between steps, with a notification per step."""
+    from fusion_tui.demo import SCRIPT, StepResult, play
+
+    def start(app: FusionApp, address: str) -> None:
+        steps = {step.name: n for n, step in enumerate(SCRIPT, 1)}
+
+        def result(r: StepResult) -> None:
+            if not r.ok:
+                app.notify(f"{r.step.name}: {r.status} {r.error}", title="demo",
+                           severity="error", timeout=8)
+            elif r.forced:
+                app.notify(f"{r.step.name}: forced ({r.forced})", title="demo",
+                           severity="warning", timeout=6)
+
+        async def session() -> None:
+            await play(address, pause_s=pause_s,
+                       on_step=lambda s: app.notify(
+                           s.say, title=f"demo {steps[s.name]}/{len(SCRIPT)}: {s.name}",
+                           timeout=max(4.0, pause_s)),
+                       on_result=result)
+            app.notify(f"the scripted session is over; the proxy keeps serving on {address}."
+                       " S lists recordings, q quits.", title="demo finished", timeout=15)
+
+        app.run_worker(session(), name="demo", group="demo", exit_on_error=False)
+
+    return start
+
+
+def run_demo(settings: Settings, pause_s: float = 4.0) -> int:
+    """The dashboard with the proxy, and the scripted demo client started once the proxy
+    listens (fusion_tui.demo). Returns the exit code, as `run_dashboard`."""
+    return run_dashboard(settings, on_started=demo_starter(pause_s))
 
 
 def run_replay(recording: Recording, speed: float = 1.0,

@@ -132,6 +132,8 @@ class EventBridge:
         self.max_batch = max_batch
         self.batches = 0
         self.events = 0
+        self.largest = 0
+        """Most events one flush took (the bench reports it)."""
 
     def _take(self, first: Event) -> list[Event]:
         events = [first]
@@ -145,6 +147,7 @@ class EventBridge:
         batch = coalesce(events)
         self.batches += 1
         self.events += len(events)
+        self.largest = max(self.largest, len(events))
         dropped = self.subscription.dropped
         for sink in self._sinks():
             sink.post_message(EventBatch(batch, dropped))

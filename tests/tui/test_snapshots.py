@@ -45,6 +45,7 @@ def live(name: str) -> tuple[FusionApp, Callable[[Pilot[Any]], Awaitable[None]]]
                          and feed.row_count == EXPECT[name])
         room = app.screen.query_one(CouncilRoom)
         await wait_until(pilot, lambda: name in ("idle",) or room.shown is not None)
+        await wait_until(pilot, lambda: room.settled)
         await pilot.pause(0.2)
 
     return app, run_before

@@ -67,6 +67,7 @@ class DashboardScreen(Screen[None]):
         self.controls = controls
         self.clock = clock
         self.model = RoomModel()
+        self._binding_state: tuple[bool, bool] | None = None
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -112,7 +113,16 @@ class DashboardScreen(Screen[None]):
                 return
         if self.selected in message.changes.sessions:
             await self._show(message.changes)
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
+
+    def _refresh_bindings_if_changed(self) -> None:
+        # The footer rebuilds all its keys on every refresh_bindings(), which at 30 batches a
+        # second was most of the dashboard's time: refresh only when what check_action
+        # decides on (a selection, a held briefing) changed.
+        state = (bool(self.selected), self.held_request() is not None)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     async def _show(self, changes: object | None = None) -> None:
         from fusion_tui.tui.room import Changes
@@ -120,7 +130,7 @@ class DashboardScreen(Screen[None]):
         turn = self.current_turn()
         await self.query_one(CouncilRoom).show(
             turn, changes if isinstance(changes, Changes) else None)
-        self.query_one(ActorPane).turn = turn
+        self.query_one(ActorPane).show(turn)
 
     async def watch_selected(self, session_id: str | None) -> None:
         """Point the council room, the actor pane and the status bar at the session."""
@@ -132,7 +142,7 @@ class DashboardScreen(Screen[None]):
         if feed.only_session is not None:
             feed.set_filter(only_session=session_id)
         await self._show()
-        self.refresh_bindings()
+        self._refresh_bindings_if_changed()
 
     @on(DataTable.RowHighlighted, "#sessions")
     def _session_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -14,9 +16,24 @@ class ActorPane(Static):
 
     turn: reactive[TurnView | None] = reactive(None, always_update=True)
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: Hashable = None
+
     def on_mount(self) -> None:
         """Title the border."""
         self.border_title = "actor"
+
+    def show(self, turn: TurnView | None) -> None:
+        """Show `turn`, redrawing only when something this pane shows changed (the turn is
+        mutated in place while advisors stream, which this pane does not show)."""
+        key: Hashable = None if turn is None else (
+            id(turn), turn.request_id, turn.actor, turn.briefed, len(turn.tools),
+            id(turn.tools[-1]) if turn.tools else 0, turn.error, turn.status,
+            turn.stop_reason)
+        if key != self._shown:
+            self._shown = key
+            self.turn = turn
 
     def render(self) -> Content:
         """Actor, briefing status, tool calls (newest last), stop reason."""

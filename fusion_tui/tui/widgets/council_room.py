@@ -3,9 +3,10 @@ judge's briefing under them (with the hold countdown when a person must decide).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -14,6 +15,15 @@ from textual.reactive import reactive
 from textual.widgets import Markdown, Static
 
 from fusion_tui.tui.room import AdvisorView, Changes, TurnView
+
+FLUSH_S = 0.2
+"""How often streamed text reaches the markdown widgets (5 times a second). Deltas arrive
+with every bridge batch (~30 a second); each `Markdown.append` re-parses the open block,
+remounts it unless it is a paragraph, and costs the screen a layout pass."""
+
+SHOWN_CHARS = 12_000
+"""How much of a deliberation a pane shows after a reload; it reloads from the model's tail
+once it has streamed twice this much, so the widget tree stays bounded."""
 
 STATE_STYLE = {"thinking": "$accent", "ok": "$success", "partial": "$warning",
                "failed": "$error"}
@@ -35,12 +45,56 @@ def advisor_title(view: AdvisorView) -> Content:
     return name + Content("\n") + Content(" · ").join(parts)
 
 
+class StreamedMarkdown:
+    """Text streamed into one `Markdown` widget: buffered as it arrives, appended at most
+    every `FLUSH_S` (the council room's timer flushes every pane at once), and reloaded from
+    the model's text once it has grown past twice `SHOWN_CHARS`."""
+
+    def __init__(self, markdown: Markdown) -> None:
+        self.markdown = markdown
+        self.pending: list[str] = []
+        self.shown = 0
+        self.lock = asyncio.Lock()
+        """Orders appends and reloads: an append taken before a reload lands before it."""
+
+    def feed(self, text: str) -> None:
+        """Buffer `text` until the next flush."""
+        self.pending.append(text)
+
+    async def load(self, text: str) -> None:
+        """Show `text` from scratch (what was buffered is part of it already)."""
+        self.pending.clear()
+        if len(text) > SHOWN_CHARS:
+            cut = len(text) - SHOWN_CHARS
+            line = text.find("\n", cut)
+            text = text[line + 1 if line >= 0 else cut:]
+        async with self.lock:
+            await self.markdown.update(text)
+            self.shown = len(text)
+
+    async def flush(self, full_text: Callable[[], str]) -> None:
+        """Append what was buffered; reload from `full_text()` once the widget grew too big."""
+        if not self.pending:
+            return
+        if self.shown + sum(map(len, self.pending)) > 2 * SHOWN_CHARS:
+            await self.load(full_text())
+            return
+        text = "".join(self.pending)
+        self.pending.clear()
+        async with self.lock:
+            self.shown += len(text)
+            await self.markdown.append(text)
+
+
 class AdvisorPane(Vertical):
     """One advisor: a header line and its deliberation, streamed."""
 
     def __init__(self, name: str) -> None:
         super().__init__(classes="advisor")
         self.advisor = name
+        self.view: AdvisorView | None = None
+        self._header: Hashable = None
+        self._text: StreamedMarkdown | None = None
 
     def compose(self) -> ComposeResult:
         """Header and scrolling markdown."""
@@ -48,22 +102,38 @@ class AdvisorPane(Vertical):
         with VerticalScroll(classes="advisor-body"):
             yield Markdown()
 
+    def on_mount(self) -> None:
+        """Follow the end of the deliberation (until the user scrolls up)."""
+        self._text = StreamedMarkdown(self.query_one(Markdown))
+        self.query_one(VerticalScroll).anchor()
+
     def set_header(self, view: AdvisorView) -> None:
-        """Redraw the header, and mark the pane with its state class."""
+        """Redraw the header and the pane's state class, if they changed."""
+        key = (view.name, view.perspective, view.state, view.tokens, view.latency_ms,
+               view.error)
+        if key == self._header:
+            return
+        self._header = key
         self.query_one(".advisor-head", Static).update(advisor_title(view))
         for state in STATE_STYLE:
             self.set_class(view.state == state, f"-{state}")
 
     async def load(self, view: AdvisorView) -> None:
         """Show `view` from scratch."""
+        self.view = view
         self.set_header(view)
-        await self.query_one(Markdown).update(view.text)
-        self.query_one(VerticalScroll).scroll_end(animate=False, immediate=False)
+        assert self._text is not None  # mounted
+        await self._text.load(view.text)
 
-    async def append(self, text: str) -> None:
-        """Stream more deliberation in."""
-        await self.query_one(Markdown).append(text)
-        self.query_one(VerticalScroll).scroll_end(animate=False, immediate=False)
+    def append(self, text: str) -> None:
+        """Stream more deliberation in (at the next flush)."""
+        if self._text is not None:
+            self._text.feed(text)
+
+    async def flush(self) -> None:
+        """Append the buffered deliberation."""
+        if self._text is not None:
+            await self._text.flush(lambda: self.view.text if self.view else "")
 
 
 class BriefingPane(Vertical):
@@ -75,6 +145,8 @@ class BriefingPane(Vertical):
         super().__init__(id="briefing")
         self.clock = clock
         self.title = Content("briefing")
+        self.turn: TurnView | None = None
+        self._text: StreamedMarkdown | None = None
 
     def compose(self) -> ComposeResult:
         """Banner (hidden unless held) and the markdown."""
@@ -85,6 +157,7 @@ class BriefingPane(Vertical):
     def on_mount(self) -> None:
         """Tick the countdown once a second."""
         self.border_title = "briefing"
+        self._text = StreamedMarkdown(self.query_one(Markdown))
         self.set_interval(1.0, self._tick)
 
     def remaining(self) -> int | None:
@@ -111,20 +184,34 @@ class BriefingPane(Vertical):
         self.set_class(self.held_until is not None, "-held")
         self._banner()
 
-    async def load(self, turn: TurnView, held_at: float | None) -> None:
-        """Show the turn's briefing from scratch."""
+    def set_title(self, turn: TurnView) -> None:
+        """Who wrote the briefing and where it stands, in the border."""
         state = turn.briefing_state or "waiting for the advisors"
         judge = f" by {turn.judge}" if turn.judge else ""
-        self.border_title = f"briefing{judge} · {state}"
+        title = f"briefing{judge} · {state}"
+        if self.border_title != title:
+            self.border_title = title
+
+    async def load(self, turn: TurnView, held_at: float | None) -> None:
+        """Show the turn's briefing from scratch."""
+        self.turn = turn
+        self.set_title(turn)
         self.held_until = (held_at + turn.held_timeout_s
                            if turn.held and held_at is not None else None)
-        await self.query_one(Markdown).update(turn.briefing)
+        assert self._text is not None  # mounted
+        await self._text.load(turn.briefing)
 
-    async def append(self, text: str) -> None:
-        """Stream more briefing in."""
-        await self.query_one(Markdown).append(text)
-        self.query_one("#briefing-body", VerticalScroll).scroll_end(animate=False,
-                                                                    immediate=False)
+    def append(self, text: str) -> None:
+        """Stream more briefing in (at the next flush)."""
+        if self._text is not None:
+            self._text.feed(text)
+
+    async def flush(self) -> None:
+        """Append the buffered briefing, and show its end."""
+        if self._text is not None and self._text.pending:
+            await self._text.flush(lambda: self.turn.briefing if self.turn else "")
+            self.query_one("#briefing-body", VerticalScroll).scroll_end(animate=False,
+                                                                        immediate=False)
 
 
 class CouncilRoom(Vertical):
@@ -137,6 +224,8 @@ class CouncilRoom(Vertical):
         self.shown: str | None = None
         self.held_at: dict[str, float] = {}
         """When each held briefing arrived here (the countdown starts then)."""
+        self._note_key: Hashable = None
+        self._panes: dict[str, AdvisorPane] = {}
 
     def compose(self) -> ComposeResult:
         """Note line, advisors row, briefing."""
@@ -145,36 +234,68 @@ class CouncilRoom(Vertical):
         yield BriefingPane(self.clock)
 
     def on_mount(self) -> None:
-        """Title the border."""
+        """Title the border; write streamed text `1 / FLUSH_S` times a second."""
         self.border_title = "council"
+        self.set_interval(FLUSH_S, self.flush)
+
+    async def flush(self) -> None:
+        """Append every pane's buffered text, in one screen update (one layout pass, not
+        one per pane)."""
+        with self.app.batch_update():
+            for pane in list(self._panes.values()):
+                await pane.flush()
+            await self.query_one(BriefingPane).flush()
+
+    @property
+    def settled(self) -> bool:
+        """True when no streamed text waits for the next flush (tests wait for this)."""
+        streams = [p._text for p in self._panes.values()]
+        streams.append(self.query_one(BriefingPane)._text)
+        return not any(s is not None and (s.pending or s.lock.locked()) for s in streams)
+
+    async def _set_advisors(self, names: list[str]) -> dict[str, AdvisorPane]:
+        panes = self.panes()
+        if list(panes) != names:
+            row = self.query_one("#advisors")
+            self._panes = {}
+            await row.remove_children()
+            new = {name: AdvisorPane(name) for name in names}
+            await row.mount_all(list(new.values()))
+            self._panes = new
+            panes = self.panes()
+        return panes
+
+    def _set_note(self, turn: TurnView | None) -> None:
+        key: Hashable = None
+        if turn is not None:
+            done = sum(1 for a in turn.advisors.values() if a.state != "thinking")
+            key = (turn.request_id, turn.council_note, turn.council, len(turn.advisors), done,
+                   turn.judge, turn.actor)
+        if key != self._note_key:
+            self._note_key = key
+            self.query_one("#council-note", Static).update(
+                "no council yet" if turn is None else self._note(turn))
 
     def panes(self) -> dict[str, AdvisorPane]:
         """Advisor panes by advisor name."""
-        return {p.advisor: p for p in self.query(AdvisorPane)}
+        return dict(self._panes)
 
     async def show(self, turn: TurnView | None, changes: Changes | None = None) -> None:
-        """Show `turn`: from scratch when it is new here or was reset, else stream in what
-        `changes` appended to it."""
+        """Show `turn`: from scratch when it is new here or was reset, else buffer what
+        `changes` appended to it (written at the next flush) and touch only what changed."""
         if turn is not None and turn.held and turn.request_id not in self.held_at:
             self.held_at[turn.request_id] = self.clock()
+        self._set_note(turn)
         if turn is None:
             self.shown = None
-            self.query_one("#council-note", Static).update("no council yet")
-            await self.query_one("#advisors").remove_children()
+            await self._set_advisors([])
             return
         rid = turn.request_id
         fresh = rid != self.shown or changes is None or rid in changes.reset
         self.shown = rid
-        note = self._note(turn)
-        self.query_one("#council-note", Static).update(note)
         briefing = self.query_one(BriefingPane)
         if fresh:
-            panes = self.panes()
-            if list(panes) != list(turn.advisors):
-                await self.query_one("#advisors").remove_children()
-                new = [AdvisorPane(name) for name in turn.advisors]
-                await self.query_one("#advisors").mount_all(new)
-                panes = self.panes()
+            panes = await self._set_advisors(list(turn.advisors))
             for name, view in turn.advisors.items():
                 await panes[name].load(view)
             await briefing.load(turn, self.held_at.get(rid))
@@ -185,15 +306,13 @@ class CouncilRoom(Vertical):
             if request_id != rid:
                 continue
             if advisor == "":
-                await briefing.append(text)
+                briefing.append(text)
             elif advisor in panes:
-                await panes[advisor].append(text)
+                panes[advisor].append(text)
         for name, view in turn.advisors.items():
             if name in panes:
                 panes[name].set_header(view)
-        state = turn.briefing_state or "waiting for the advisors"
-        judge = f" by {turn.judge}" if turn.judge else ""
-        briefing.border_title = f"briefing{judge} · {state}"
+        briefing.set_title(turn)
 
     def _note(self, turn: TurnView) -> Content:
         if turn.council_note:

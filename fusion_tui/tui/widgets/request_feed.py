@@ -170,6 +170,8 @@ class RequestFeed(DataTable[str | Text]):
         self.rows_model: OrderedDict[str, FeedRow] = OrderedDict()
         self.filter_text = ""
         self.only_session: str | None = None
+        self.shown_cells: dict[str, dict[str, str | Text]] = {}
+        """The cells on screen per row (so a batch updates only the cells that changed)."""
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -232,9 +234,11 @@ class RequestFeed(DataTable[str | Text]):
         if only_session != "":
             self.only_session = only_session
         self.clear()
+        self.shown_cells.clear()
         for request_id, row in self.rows_model.items():
             if self.shows(row):
-                self.add_row(*self.cells(row).values(), key=request_id)
+                cells = self.shown_cells[request_id] = self.cells(row)
+                self.add_row(*cells.values(), key=request_id)
         self.scroll_end(animate=False, immediate=False)
 
     def apply_events(self, events: Iterable[Event]) -> None:
@@ -260,6 +264,7 @@ class RequestFeed(DataTable[str | Text]):
             touched.pop(old_id, None)
         follow = self.scroll_y >= self.max_scroll_y
         for old_id in evicted:
+            self.shown_cells.pop(old_id, None)
             if old_id in self.rows:
                 self.remove_row(old_id)
         for request_id, row in touched.items():
@@ -267,10 +272,14 @@ class RequestFeed(DataTable[str | Text]):
                 continue
             cells = self.cells(row)
             if request_id in self.rows:
+                # every update_cell invalidates the table's render cache: only real changes
+                old = self.shown_cells.get(request_id, {})
                 for key, value in cells.items():
-                    self.update_cell(request_id, key, value)
+                    if old.get(key) != value:
+                        self.update_cell(request_id, key, value)
             else:
                 self.add_row(*cells.values(), key=request_id)
+            self.shown_cells[request_id] = cells
         if follow and touched:
             self.scroll_end(animate=False, immediate=False)
 

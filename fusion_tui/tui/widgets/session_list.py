@@ -35,6 +35,7 @@ class SessionList(DataTable[str | Text]):
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self.model = model
+        self._shown: dict[str, dict[str, str | Text]] = {}
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -67,6 +68,7 @@ class SessionList(DataTable[str | Text]):
         """Fold the batch, redraw touched rows, tell the screen."""
         changes = self.model.apply(message.events)
         for gone in [k for k in self.rows if str(k.value) not in self.model.sessions]:
+            self._shown.pop(str(gone.value), None)
             self.remove_row(gone)
         for session_id in changes.sessions:
             view = self.model.sessions.get(session_id)
@@ -74,9 +76,12 @@ class SessionList(DataTable[str | Text]):
                 continue
             cells = self.cells(view)
             if session_id in self.rows:
+                old = self._shown.get(session_id, {})
                 for key, value in cells.items():
-                    self.update_cell(session_id, key, value)
+                    if old.get(key) != value:  # update_cell invalidates the render cache
+                        self.update_cell(session_id, key, value)
             else:
                 self.add_row(*cells.values(), key=session_id)
+            self._shown[session_id] = cells
         if changes.sessions:
             self.post_message(self.RoomChanged(changes))
