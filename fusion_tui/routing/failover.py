@@ -117,8 +117,8 @@ class FailoverResult:
 
     @property
     def failed_over(self) -> bool:
-        """True if someone other than the first choice answered."""
-        return bool(self.attempts) and self.reply is not None
+        """True if someone other than the first choice answered successfully."""
+        return bool(self.attempts) and self.reply is not None and self.reply.ok
 
 
 Call = Callable[[str], Awaitable[UpstreamReply]]

@@ -16,6 +16,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import orjson
 from aiohttp import web
 
 from fusion_tui.core.pipeline import CouncilCall, RequestFacts, call_upstreams, route_header
@@ -35,6 +36,17 @@ if TYPE_CHECKING:
 ROUTE_HEADER = "x-fusion-route"
 COST_HEADER = "x-fusion-cost"
 T = TypeVar("T")
+
+
+def error_message(raw: bytes) -> str:
+    """The message of an error body in either protocol's shape, else its first bytes."""
+    try:
+        error = orjson.loads(raw).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        error = None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return raw[:300].decode("utf-8", "replace") or "no answer body"
 
 
 def sse_comment(text: str) -> bytes:
@@ -105,12 +117,12 @@ class Turn:
         self.reply = reply
         headers = self._headers(route)
         if self.opened is not None:
-            await self.opened.write(sse_comment(f"{ROUTE_HEADER}: {route}"))
             if not reply.ok or reply.stream is None:
-                message = (reply.body or b"")[:500].decode("utf-8", "replace")
+                message = error_message(reply.body or b"")
                 await reply.close()
                 return await self._fail(reply.status if not reply.ok else 502,
-                                        f"upstream {self.served_by} answered: {message}", route)
+                                        f"upstream {self.served_by}: {message}", route)
+            await self.opened.write(sse_comment(f"{ROUTE_HEADER}: {route}"))
             response, self.outcome = await self.surface.relay_stream(
                 self.request, reply, headers, self.started, self.opened)
             return response

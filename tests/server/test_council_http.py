@@ -273,3 +273,33 @@ async def test_trigger_always_convenes_on_every_tool_turn_and_off_is_said(make_s
         k: v for k, v in TOOL_TURN.items() if k != "tools"} | {"messages": [
             {"role": "user", "content": "hi"}]})
     assert "council" not in plain.headers["x-fusion-route"]
+
+
+async def test_actor_failing_after_the_council_opened_the_stream_is_a_clean_error(
+        make_settings, start_proxy):
+    settings = council_settings(make_settings)
+    settings.upstreams[0].fault.status = 500  # the actor
+    runtime = await start_proxy(settings)
+    reply = await call(runtime.address, "POST", "/v1/messages",
+                       json_body={**TOOL_TURN, "stream": True},
+                       headers={"x-fusion-tier": "plan"})
+    assert reply.status == 200 and reply.text.startswith("event: message_start")
+    assert "event: error" in reply.text
+    assert '"message":"upstream actor: simulated fault on actor: HTTP 500"' in reply.text
+    assert "event: message_stop" not in reply.text
+    assert reply.text.count(": x-fusion-route:") == 1
+    assert "failover" not in reply.text
+    async with openai.AsyncOpenAI(base_url=runtime.address + "/v1", api_key="t",
+                                  max_retries=0) as client:
+        stream = await client.chat.completions.create(
+            model="m", stream=True, extra_headers={"x-fusion-tier": "plan"},
+            tools=[{"type": "function", "function": {"name": "Read",
+                                                     "parameters": READ["input_schema"]}}],
+            messages=[{"role": "user", "content": "read a.py"}])
+        failed = False
+        try:
+            async for _ in stream:
+                pass
+        except openai.APIError as exc:
+            failed = "simulated fault on actor" in str(exc)
+    assert failed
