@@ -48,7 +48,7 @@ from fusion_tui.events import (
     ResponseFinished,
     RouteChosen,
 )
-from fusion_tui.tui.app import FusionApp
+from fusion_tui.tui.app import FusionApp, tune_gc
 from fusion_tui.tui.screens.dashboard import DashboardScreen
 from fusion_tui.tui.status import StatusInfo
 
@@ -307,7 +307,7 @@ async def run(seconds: float, tokens_per_s: float, requests_per_s: float,
         await runtime.start()
         flood = Flood(runtime.bus, tokens_per_s, requests_per_s, turn_s)
         try:
-            gc.freeze()  # as run_dashboard does: the start-up heap is never collected
+            tune_gc()  # as run_dashboard does
             before = await phase_without_dashboard(runtime, seconds / 2, flood)
             ui = await phase_with_dashboard(runtime, seconds, flood, settings, Path(folder))
             after = await phase_without_dashboard(runtime, seconds / 2, flood)

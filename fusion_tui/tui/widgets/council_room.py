@@ -21,7 +21,7 @@ FLUSH_S = 0.2
 with every bridge batch (~30 a second); each `Markdown.append` re-parses the open block,
 remounts it unless it is a paragraph, and costs the screen a layout pass."""
 
-SHOWN_CHARS = 12_000
+SHOWN_CHARS = 4_000
 """How much of a deliberation a pane shows after a reload; it reloads from the model's tail
 once it has streamed twice this much, so the widget tree stays bounded."""
 
