@@ -1,5 +1,5 @@
 """The configuration reference (docs/configuration.md), generated from the Settings schema so
-the docs cannot drift from the code: `python -m fusion_tui.config.reference > FILE`."""
+the docs cannot drift from the code: `python scripts/gen_config_reference.py`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fusion_tui.config.settings import Settings
 
 INTRO = """# Configuration reference
 
-Generated from the settings schema (`python -m fusion_tui.config.reference`); a test keeps it
+Generated from the settings schema (`python scripts/gen_config_reference.py`); a test keeps it
 in step with the code.
 
 Sources, strongest first: `FUSION_` environment variables (nested keys joined by `__`, e.g.
@@ -96,6 +96,3 @@ def render() -> str:
     body = _section("top level", Settings, {Settings})
     return INTRO + "\n" + "\n".join(body).rstrip() + "\n"
 
-
-if __name__ == "__main__":
-    print(render(), end="")

@@ -11,8 +11,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 def test_configuration_reference_is_current() -> None:
     assert DOC.read_text() == render(), (
-        "docs/configuration.md is stale: run `python -m fusion_tui.config.reference > "
-        "docs/configuration.md`")
+        "docs/configuration.md is stale: run `python scripts/gen_config_reference.py`")
 
 
 def test_every_field_is_documented() -> None:
