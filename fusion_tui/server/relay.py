@@ -4,6 +4,7 @@ alongside collects what the events need (content, usage, stop reason)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +31,28 @@ class Outcome:
     """Usage in Anthropic's field names (cache tokens included), for the cost book."""
 
 
-async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
-    """A complete (non-streamed) reply, success or error, passed through as received."""
+ReadSuccess = Callable[[dict[str, Any], Outcome], None]
+WrapError = Callable[[int, str], dict[str, Any]]
+
+
+def upstream_error_text(parsed: Any, raw: bytes, status: int) -> tuple[str, bool]:
+    """(the upstream's error message, whether its body already is a protocol error object).
+    Anthropic and OpenAI both put `error.message`; the ChatGPT backend says `detail`."""
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"]), True
+    detail = parsed.get("detail") if isinstance(parsed, dict) else None
+    if detail:
+        return str(detail), False
+    return raw[:300].decode("utf-8", "replace") or f"HTTP {status}", False
+
+
+async def relay_json_with(reply: UpstreamReply, headers: dict[str, str], read: ReadSuccess,
+                          wrap: WrapError) -> tuple[web.Response, Outcome]:
+    """A complete (non-streamed) reply, success or error, passed through as received; `read`
+    fills the outcome from a success body, `wrap` makes the protocol's error object for an
+    error body that is not one (an HTML gateway page, say: the client still gets its
+    protocol's shape, with the upstream's words kept)."""
     raw = reply.body or b""
     outcome = Outcome(reply.status)
     try:
@@ -39,30 +60,36 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
     except orjson.JSONDecodeError:
         parsed = None
     if reply.ok and isinstance(parsed, dict):
-        usage = parsed.get("usage") or {}
-        outcome.usage = dict(usage)
-        outcome.input_tokens = int(usage.get("input_tokens") or 0)
-        outcome.output_tokens = int(usage.get("output_tokens") or 0)
-        outcome.stop_reason = parsed.get("stop_reason")
-        outcome.content = list(parsed.get("content") or [])
+        read(parsed, outcome)
     elif not reply.ok:
-        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
-            outcome.error = str(parsed["error"].get("message", ""))
-        else:
-            # Not an Anthropic error body (an HTML gateway page, say): wrap it so the client
-            # still gets its protocol's shape, with the upstream's words kept.
-            outcome.error = raw[:300].decode("utf-8", "replace") or f"HTTP {reply.status}"
-            raw = orjson.dumps(error_body(reply.status, f"upstream error: {outcome.error}"))
+        outcome.error, in_shape = upstream_error_text(parsed, raw, reply.status)
+        if not in_shape:
+            raw = orjson.dumps(wrap(reply.status, f"upstream error: {outcome.error}"))
     elif parsed is None:
         outcome.status = 502
         outcome.error = "upstream answered 2xx with a body that is not JSON"
-        raw = orjson.dumps(error_body(502, outcome.error))
+        raw = orjson.dumps(wrap(502, outcome.error))
     out_headers = dict(headers)
     if "retry-after" in reply.headers:
         out_headers["retry-after"] = reply.headers["retry-after"]
     response = web.Response(status=outcome.status, body=raw, content_type="application/json",
                             headers=out_headers)
     return response, outcome
+
+
+def _read_message(parsed: dict[str, Any], outcome: Outcome) -> None:
+    usage = parsed.get("usage") or {}
+    outcome.usage = dict(usage)
+    outcome.input_tokens = int(usage.get("input_tokens") or 0)
+    outcome.output_tokens = int(usage.get("output_tokens") or 0)
+    outcome.stop_reason = parsed.get("stop_reason")
+    outcome.content = list(parsed.get("content") or [])
+
+
+async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
+    """A complete Anthropic reply, success or error, passed through as received."""
+    return await relay_json_with(reply, headers, _read_message,
+                                 lambda status, message: error_body(status, message))
 
 
 async def open_stream(request: web.Request, headers: dict[str, str]) -> web.StreamResponse:

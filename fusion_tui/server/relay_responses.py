@@ -19,7 +19,7 @@ from fusion_tui.protocols.responses import (
     response_outcome,
 )
 from fusion_tui.protocols.sse import SSEParser
-from fusion_tui.server.relay import Outcome, open_stream
+from fusion_tui.server.relay import Outcome, open_stream, relay_json_with
 from fusion_tui.upstreams import UpstreamError, UpstreamReply
 
 OPENING_EVENTS = 2
@@ -38,38 +38,15 @@ def _usage(outcome: Outcome, usage: dict[str, Any]) -> None:
                      "cache_read_input_tokens": int(cached or 0)}
 
 
+def _read_response(parsed: dict[str, Any], outcome: Outcome) -> None:
+    _usage(outcome, parsed.get("usage") or {})
+    outcome.content, outcome.stop_reason = response_outcome(parsed)
+
+
 async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web.Response, Outcome]:
-    """A complete (non-streamed) reply, success or error, passed through as received."""
-    raw = reply.body or b""
-    outcome = Outcome(reply.status)
-    try:
-        parsed = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError:
-        parsed = None
-    if reply.ok and isinstance(parsed, dict):
-        _usage(outcome, parsed.get("usage") or {})
-        outcome.content, outcome.stop_reason = response_outcome(parsed)
-    elif not reply.ok:
-        error = parsed.get("error") if isinstance(parsed, dict) else None
-        if isinstance(error, dict) and error.get("message"):
-            outcome.error = str(error["message"])
-        else:
-            # Not an OpenAI error body (a gateway page, the ChatGPT backend's {"detail"}):
-            # wrap it so the client still gets its protocol's shape, the words kept.
-            detail = parsed.get("detail") if isinstance(parsed, dict) else None
-            outcome.error = (str(detail) if detail else
-                             raw[:300].decode("utf-8", "replace") or f"HTTP {reply.status}")
-            raw = orjson.dumps(error_body(reply.status, f"upstream error: {outcome.error}"))
-    elif parsed is None:
-        outcome.status = 502
-        outcome.error = "upstream answered 2xx with a body that is not JSON"
-        raw = orjson.dumps(error_body(502, outcome.error))
-    out_headers = dict(headers)
-    if "retry-after" in reply.headers:
-        out_headers["retry-after"] = reply.headers["retry-after"]
-    response = web.Response(status=outcome.status, body=raw, content_type="application/json",
-                            headers=out_headers)
-    return response, outcome
+    """A complete reply, success or error, passed through as received."""
+    return await relay_json_with(reply, headers, _read_response,
+                                 lambda status, message: error_body(status, message))
 
 
 async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
