@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from fusion_tui.config import Settings, load_settings
 from fusion_tui.core import Runtime
 from tests.support.fake_anthropic import FakeAnthropic
+from tests.support.http import serving
 
 pytest_plugins = ["tests.conftest_model"]
 
@@ -62,11 +62,6 @@ async def start_proxy() -> AsyncIterator[Callable[[Settings], Any]]:
 async def fake_anthropic() -> AsyncIterator[tuple[FakeAnthropic, str]]:
     """A local Anthropic-protocol server: (its script and record, its base URL)."""
     fake = FakeAnthropic()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield fake, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(fake.app()) as base:
+        yield fake, base
 

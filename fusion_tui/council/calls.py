@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from fusion_tui.protocols.anthropic import MessageAccumulator
-from fusion_tui.protocols.sse import SSEParser
+from fusion_tui.protocols.sse import SSEParser, json_events
 from fusion_tui.upstreams.base import Upstream, UpstreamError
 
 
@@ -59,11 +59,7 @@ async def stream_text(upstream: Upstream, body: dict[str, Any], headers: Mapping
                 on_text(result.text)
             return
         async for chunk in reply.stream:
-            for event in parser.feed(chunk):
-                try:
-                    payload = event.json()
-                except orjson.JSONDecodeError:
-                    continue
+            for event, payload in json_events(parser, chunk):
                 kind = event.event or str(payload.get("type", ""))
                 acc.add(kind, payload)
                 delta = payload.get("delta") or {}

@@ -226,14 +226,20 @@ class ChatAccumulator:
 
     def content(self) -> list[dict[str, Any]]:
         """The answer as Anthropic-shaped blocks (what ResponseFinished records)."""
-        blocks: list[dict[str, Any]] = []
-        if self.text:
-            blocks.append({"type": "text", "text": self.text})
-        for i in sorted(self.calls):
-            call = self.calls[i]
-            blocks.append({"type": "tool_use", "id": call["id"], "name": call["name"],
-                           "input": parse_arguments(call["arguments"])})
-        return blocks
+        return streamed_blocks(self.text, self.calls)
+
+
+def streamed_blocks(text: str, calls: dict[int, dict[str, str]]) -> list[dict[str, Any]]:
+    """Text and tool calls gathered from an OpenAI-family stream (calls by position, with id,
+    name and argument JSON) as Anthropic-shaped blocks, what ResponseFinished records."""
+    blocks: list[dict[str, Any]] = []
+    if text:
+        blocks.append({"type": "text", "text": text})
+    for i in sorted(calls):
+        call = calls[i]
+        blocks.append({"type": "tool_use", "id": call["id"], "name": call["name"],
+                       "input": parse_arguments(call["arguments"])})
+    return blocks
 
 
 def response_content(message: dict[str, Any]) -> list[dict[str, Any]]:

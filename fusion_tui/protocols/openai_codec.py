@@ -136,19 +136,27 @@ def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
         name = (choice.get("function") or {}).get("name")
         req.tool_choice = n.ToolChoice("named", name)
     fmt = body.get("response_format") or {}
-    if fmt.get("type") == "json_schema":
-        spec = fmt.get("json_schema") or {}
-        req.json_schema = {"name": spec.get("name", "output"), "schema": spec.get("schema") or {},
-                           "strict": spec.get("strict")}
-    elif fmt.get("type") == "json_object":
-        notes.add("response_format json_object has no schema to enforce; asked for in the "
-                  "system prompt instead")
-        req.messages.insert(0, n.Message("system", [n.Text("Respond with a single JSON object "
-                                                           "and nothing else.")]))
+    decode_json_format(req, notes, "response_format", fmt.get("type"),
+                       fmt.get("json_schema") or {})
     for key in UNCARRIED:
         if body.get(key) is not None:
             notes.add(f"{key} has no Anthropic equivalent; dropped")
     return req
+
+
+def decode_json_format(req: n.Request, notes: n.Notes, field: str, kind: Any,
+                       spec: dict[str, Any]) -> None:
+    """An OpenAI-family structured-output request (`field` names where it came from): a JSON
+    schema is carried; bare JSON mode has no schema to enforce, so it is asked for in the
+    system prompt instead, and noted."""
+    if kind == "json_schema":
+        req.json_schema = {"name": spec.get("name", "output"), "schema": spec.get("schema") or {},
+                           "strict": spec.get("strict")}
+    elif kind == "json_object":
+        notes.add(f"{field} json_object has no schema to enforce; asked for in the system "
+                  "prompt instead")
+        req.messages.insert(0, n.Message("system", [n.Text("Respond with a single JSON object "
+                                                           "and nothing else.")]))
 
 
 def decode_usage(usage: dict[str, Any] | None) -> n.Usage:

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from fusion_tui.protocols.anthropic import RequestError
-from fusion_tui.protocols.openai import parse_arguments
+from fusion_tui.protocols.openai import streamed_blocks
 from fusion_tui.protocols.sse import encode_sse
 
 ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning",
@@ -196,14 +196,7 @@ class ResponsesAccumulator:
 
     def content(self) -> list[dict[str, Any]]:
         """The answer as Anthropic-shaped blocks."""
-        blocks: list[dict[str, Any]] = []
-        if self.text:
-            blocks.append({"type": "text", "text": self.text})
-        for i in sorted(self.calls):
-            call = self.calls[i]
-            blocks.append({"type": "tool_use", "id": call["id"], "name": call["name"],
-                           "input": parse_arguments(call["arguments"])})
-        return blocks
+        return streamed_blocks(self.text, self.calls)
 
 
 def outcome_stop(status: str | None, reason: str | None, called: bool) -> str | None:

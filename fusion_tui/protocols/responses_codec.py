@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 from fusion_tui.protocols import neutral as n
+from fusion_tui.protocols.openai_codec import decode_json_format
 from fusion_tui.protocols.responses import input_items
 
 # Request keys that carry content the neutral model has no place for; each dropped with a note.
@@ -151,14 +152,7 @@ def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
     elif isinstance(choice, dict) and choice.get("type") == "function":
         req.tool_choice = n.ToolChoice("named", str(choice.get("name", "")))
     fmt = (body.get("text") or {}).get("format") or {}
-    if fmt.get("type") == "json_schema":
-        req.json_schema = {"name": fmt.get("name", "output"), "schema": fmt.get("schema") or {},
-                           "strict": fmt.get("strict")}
-    elif fmt.get("type") == "json_object":
-        notes.add("text.format json_object has no schema to enforce; asked for in the system "
-                  "prompt instead")
-        req.messages.insert(0, n.Message("system", [n.Text("Respond with a single JSON object "
-                                                           "and nothing else.")]))
+    decode_json_format(req, notes, "text.format", fmt.get("type"), fmt)
     for key in UNCARRIED:
         if body.get(key) is not None:
             notes.add(f"{key} has no equivalent in the other protocol; dropped")

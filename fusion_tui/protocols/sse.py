@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,18 @@ def _parse_block(block: bytes) -> SSEEvent | None:
     if not data and not name:
         return None
     return SSEEvent(name, "\n".join(data))
+
+
+def json_events(parser: SSEParser, chunk: bytes) -> Iterator[tuple[SSEEvent, dict[str, Any]]]:
+    """The events completed by `chunk` whose data is a JSON object (others are skipped:
+    relays and translators pass streams on, they do not judge them)."""
+    for event in parser.feed(chunk):
+        try:
+            payload = event.json()
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(payload, dict):
+            yield event, payload
 
 
 def encode_sse(event: str | None, data: Any) -> bytes:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 
-from fusion_tui.protocols.anthropic import MessageAccumulator, error_body, error_type_for
-from fusion_tui.protocols.sse import SSEParser, encode_sse
+from fusion_tui.protocols.anthropic import MessageAccumulator, error_body
+from fusion_tui.protocols.sse import SSEParser, encode_sse, json_events
 from fusion_tui.upstreams import UpstreamError, UpstreamReply
 
 
@@ -115,54 +115,119 @@ def _reframed(name: str, payload: dict[str, Any], data: str,
     return encode_sse(name, data)
 
 
-async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
-                       started: float, opened: web.StreamResponse | None = None
-                       ) -> tuple[web.StreamResponse, Outcome]:
-    """Stream SSE bytes to the client as they arrive. A failure after the first byte becomes
-    an `event: error` in the stream, never a fake normal finish. With `opened` (a stream we
-    already started, e.g. while a council sat) the upstream's events are re-framed into it."""
+class StreamReader(Protocol):
+    """What differs between protocols when a stream is relayed."""
+
+    end: str
+    """The protocol's final event, named in the error when a stream stops short of it."""
+
+    def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
+        """Parse and accumulate `chunk`; with `reframe`, the frames to write into a stream we
+        opened ourselves (else nothing: the chunk goes out as it came)."""
+        ...
+
+    @property
+    def finished(self) -> bool:
+        """The final event arrived."""
+        ...
+
+    def upstream_error(self) -> str | None:
+        """The message of an error event the upstream sent (already relayed to the client)."""
+        ...
+
+    def error_frame(self, status: int, message: str) -> bytes:
+        """The protocol's own mid-stream error."""
+        ...
+
+    def fill(self, outcome: Outcome) -> None:
+        """Usage, stop reason and content of what was relayed."""
+        ...
+
+
+async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
+                       started: float, opened: web.StreamResponse | None,
+                       reader: StreamReader) -> tuple[web.StreamResponse, Outcome]:
+    """Stream an upstream's events to the client as they arrive, in any protocol. A failure
+    after the first byte becomes the protocol's mid-stream error, never a fake normal finish.
+    With `opened` (a stream we already started, e.g. while a council sat) the events are
+    re-framed into it; otherwise the bytes pass through untouched."""
     response = opened or await open_stream(request, headers)
-    parser = SSEParser()
-    acc = MessageAccumulator()
     outcome = Outcome(200)
+    reframe = opened is not None
     assert reply.stream is not None
     try:
         async for chunk in reply.stream:
             if outcome.ttfb_ms is None:
                 outcome.ttfb_ms = (time.monotonic() - started) * 1000
-            if opened is None:
-                await response.write(chunk)
-            for event in parser.feed(chunk):
-                try:
-                    payload = event.json()
-                except orjson.JSONDecodeError:
-                    continue
-                if not isinstance(payload, dict):
-                    continue
-                name = event.event or str(payload.get("type", ""))
-                acc.add(name, payload)
-                if opened is not None:
-                    framed = _reframed(name, payload, event.data, acc)
-                    if framed is not None:
-                        await response.write(framed)
+            if not reframe:
+                await response.write(chunk)  # the client first; parsing can wait
+            for frame in reader.take(chunk, reframe):
+                await response.write(frame)
     except UpstreamError as exc:
         outcome.error = str(exc)
     finally:
         await reply.close()
-    if outcome.error is None and acc.error is not None:
-        outcome.error = str(acc.error.get("message", acc.error))
-    elif outcome.error is None and not acc.finished:
-        outcome.error = "upstream stream ended before message_stop"
-    if outcome.error is not None and acc.error is None:
-        status = 529 if "overloaded" in outcome.error else 502
-        await response.write(encode_sse("error", error_body(
-            status, outcome.error, error_type_for(status) if status != 502 else "api_error")))
+    relayed_error = reader.upstream_error()
+    if outcome.error is None and relayed_error is not None:
+        outcome.error = relayed_error
+    elif outcome.error is None and not reader.finished:
+        outcome.error = f"upstream stream ended before {reader.end}"
     if outcome.error is not None:
+        if relayed_error is None:
+            await response.write(reader.error_frame(502, outcome.error))
         outcome.status = 502
-    outcome.usage = dict(acc.usage)
-    outcome.input_tokens = acc.input_tokens
-    outcome.output_tokens = acc.output_tokens
-    outcome.stop_reason = acc.stop_reason
-    outcome.content = acc.content()
+    reader.fill(outcome)
     await response.write_eof()
     return response, outcome
+
+
+class MessagesStream:
+    """Anthropic Messages events."""
+
+    end = "message_stop"
+
+    def __init__(self) -> None:
+        self.parser = SSEParser()
+        self.acc = MessageAccumulator()
+
+    def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
+        """Accumulate the events; re-frame them when the stream is ours."""
+        frames: list[bytes] = []
+        for event, payload in json_events(self.parser, chunk):
+            name = event.event or str(payload.get("type", ""))
+            self.acc.add(name, payload)
+            if reframe:
+                framed = _reframed(name, payload, event.data, self.acc)
+                if framed is not None:
+                    frames.append(framed)
+        return frames
+
+    @property
+    def finished(self) -> bool:
+        """message_stop arrived."""
+        return self.acc.finished
+
+    def upstream_error(self) -> str | None:
+        """The upstream's `event: error` message, if any."""
+        error = self.acc.error
+        return None if error is None else str(error.get("message", error))
+
+    def error_frame(self, status: int, message: str) -> bytes:
+        """`event: error`; an overload is said as one (clients retry those)."""
+        status = 529 if "overloaded" in message else status
+        return encode_sse("error", error_body(status, message))
+
+    def fill(self, outcome: Outcome) -> None:
+        """Usage, stop reason and content blocks."""
+        outcome.usage = dict(self.acc.usage)
+        outcome.input_tokens = self.acc.input_tokens
+        outcome.output_tokens = self.acc.output_tokens
+        outcome.stop_reason = self.acc.stop_reason
+        outcome.content = self.acc.content()
+
+
+async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
+                       started: float, opened: web.StreamResponse | None = None
+                       ) -> tuple[web.StreamResponse, Outcome]:
+    """Relay an Anthropic stream (see `relay_events`)."""
+    return await relay_events(request, reply, headers, started, opened, MessagesStream())

@@ -3,7 +3,6 @@ parser alongside collects what the events need."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aiohttp import web
@@ -11,8 +10,8 @@ from aiohttp import web
 from fusion_tui.protocols.openai import ChatAccumulator, error_body, response_content
 from fusion_tui.protocols.openai_stream import error_frame
 from fusion_tui.protocols.sse import SSEParser
-from fusion_tui.server.relay import Outcome, open_stream, relay_json_with
-from fusion_tui.upstreams import UpstreamError, UpstreamReply
+from fusion_tui.server.relay import Outcome, relay_events, relay_json_with
+from fusion_tui.upstreams import UpstreamReply
 
 
 def _usage(outcome: Outcome, usage: dict[str, object]) -> None:
@@ -41,38 +40,44 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
                                  lambda status, message: error_body(status, message))
 
 
+class ChatStream:
+    """Chat Completions chunks: they pass through as they are, even into a stream we opened."""
+
+    end = "[DONE]"
+
+    def __init__(self) -> None:
+        self.parser = SSEParser()
+        self.acc = ChatAccumulator()
+
+    def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
+        """Accumulate the chunks."""
+        for event in self.parser.feed(chunk):
+            self.acc.add(event.data)
+        return [chunk] if reframe else []
+
+    @property
+    def finished(self) -> bool:
+        """`data: [DONE]` arrived."""
+        return bool(self.acc.done)
+
+    def upstream_error(self) -> str | None:
+        """The upstream's error chunk message, if any."""
+        error = self.acc.error
+        return None if error is None else str(error.get("message", error))
+
+    def error_frame(self, status: int, message: str) -> bytes:
+        """`data: {"error": ...}`; the stream then closes without [DONE]."""
+        return error_frame(status, message)
+
+    def fill(self, outcome: Outcome) -> None:
+        """Usage, finish reason and content."""
+        _usage(outcome, self.acc.usage)
+        outcome.stop_reason = self.acc.finish_reason
+        outcome.content = self.acc.content()
+
+
 async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
                        started: float, opened: web.StreamResponse | None = None
                        ) -> tuple[web.StreamResponse, Outcome]:
-    """Stream chunks to the client as they arrive. A failure after the first byte becomes
-    an error chunk `data: {"error": {...}}` and the stream closes without `[DONE]`. With
-    `opened` (a stream we already started) the chunks go into it as they are."""
-    response = opened or await open_stream(request, headers)
-    parser = SSEParser()
-    acc = ChatAccumulator()
-    outcome = Outcome(200)
-    assert reply.stream is not None
-    try:
-        async for chunk in reply.stream:
-            if outcome.ttfb_ms is None:
-                outcome.ttfb_ms = (time.monotonic() - started) * 1000
-            await response.write(chunk)
-            for event in parser.feed(chunk):
-                acc.add(event.data)
-    except UpstreamError as exc:
-        outcome.error = str(exc)
-    finally:
-        await reply.close()
-    if outcome.error is None and acc.error is not None:
-        outcome.error = str(acc.error.get("message", acc.error))
-    elif outcome.error is None and not acc.done:
-        outcome.error = "upstream stream ended before [DONE]"
-    if outcome.error is not None and acc.error is None:
-        await response.write(error_frame(502, outcome.error))
-    if outcome.error is not None:
-        outcome.status = 502
-    _usage(outcome, acc.usage)
-    outcome.stop_reason = acc.finish_reason
-    outcome.content = acc.content()
-    await response.write_eof()
-    return response, outcome
+    """Relay a Chat Completions stream (see `relay.relay_events`)."""
+    return await relay_events(request, reply, headers, started, opened, ChatStream())

@@ -5,10 +5,8 @@ events renumbered, so the client sees one well-ordered stream."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from fusion_tui.protocols.openai import error_body
@@ -18,9 +16,9 @@ from fusion_tui.protocols.responses import (
     failed_event,
     response_outcome,
 )
-from fusion_tui.protocols.sse import SSEParser
-from fusion_tui.server.relay import Outcome, open_stream, relay_json_with
-from fusion_tui.upstreams import UpstreamError, UpstreamReply
+from fusion_tui.protocols.sse import SSEParser, json_events
+from fusion_tui.server.relay import Outcome, relay_events, relay_json_with
+from fusion_tui.upstreams import UpstreamReply
 
 OPENING_EVENTS = 2
 """The events the proxy's own opening holds (created, in_progress)."""
@@ -49,51 +47,52 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
                                  lambda status, message: error_body(status, message))
 
 
+class ResponsesStream:
+    """Responses API events. Into a stream we opened ourselves, the upstream's own opening
+    events are dropped (the client has ours) and the rest renumbered after them."""
+
+    end = "response.completed"
+
+    def __init__(self) -> None:
+        self.parser = SSEParser()
+        self.acc = ResponsesAccumulator()
+        self.sequence = OPENING_EVENTS
+
+    def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
+        """Accumulate the events; re-frame them when the stream is ours."""
+        frames: list[bytes] = []
+        for event, payload in json_events(self.parser, chunk):
+            payload.setdefault("type", event.event)
+            self.acc.add(payload)
+            if reframe and payload["type"] not in ("response.created", "response.in_progress"):
+                payload["sequence_number"] = self.sequence
+                self.sequence += 1
+                frames.append(event_frame(payload))
+        return frames
+
+    @property
+    def finished(self) -> bool:
+        """response.completed arrived."""
+        return bool(self.acc.finished)
+
+    def upstream_error(self) -> str | None:
+        """The upstream's failure message, if it sent one."""
+        error = self.acc.error
+        return None if error is None else str(error.get("message") or error)
+
+    def error_frame(self, status: int, message: str) -> bytes:
+        """A `response.failed` event, numbered after what was sent."""
+        return failed_event(status, message, sequence_number=self.sequence)
+
+    def fill(self, outcome: Outcome) -> None:
+        """Usage, stop reason and content."""
+        _usage(outcome, self.acc.usage)
+        outcome.stop_reason = self.acc.stop_reason()
+        outcome.content = self.acc.content()
+
+
 async def relay_stream(request: web.Request, reply: UpstreamReply, headers: dict[str, str],
                        started: float, opened: web.StreamResponse | None = None
                        ) -> tuple[web.StreamResponse, Outcome]:
-    """Stream events to the client as they arrive. A failure after the first byte (a broken
-    or cut stream) becomes a `response.failed` event, never a fake completion."""
-    response = opened or await open_stream(request, headers)
-    parser = SSEParser()
-    acc = ResponsesAccumulator()
-    outcome = Outcome(200)
-    sequence = OPENING_EVENTS
-    assert reply.stream is not None
-    try:
-        async for chunk in reply.stream:
-            if outcome.ttfb_ms is None:
-                outcome.ttfb_ms = (time.monotonic() - started) * 1000
-            if opened is None:
-                await response.write(chunk)
-            for event in parser.feed(chunk):
-                try:
-                    payload = event.json()
-                except orjson.JSONDecodeError:
-                    continue
-                if not isinstance(payload, dict):
-                    continue
-                payload.setdefault("type", event.event)
-                acc.add(payload)
-                if opened is not None and payload["type"] not in ("response.created",
-                                                                  "response.in_progress"):
-                    payload["sequence_number"] = sequence
-                    sequence += 1
-                    await response.write(event_frame(payload))
-    except UpstreamError as exc:
-        outcome.error = str(exc)
-    finally:
-        await reply.close()
-    if outcome.error is None and acc.error is not None:
-        outcome.error = str(acc.error.get("message") or acc.error)
-    elif outcome.error is None and not acc.finished:
-        outcome.error = "upstream stream ended before response.completed"
-    if outcome.error is not None and acc.error is None:
-        await response.write(failed_event(502, outcome.error, sequence_number=sequence))
-    if outcome.error is not None:
-        outcome.status = 502
-    _usage(outcome, acc.usage)
-    outcome.stop_reason = acc.stop_reason()
-    outcome.content = acc.content()
-    await response.write_eof()
-    return response, outcome
+    """Relay a Responses stream (see `relay.relay_events`)."""
+    return await relay_events(request, reply, headers, started, opened, ResponsesStream())

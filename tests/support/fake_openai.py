@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.support.fake_anthropic import Recorded
+from tests.support.http import serving
 
 
 @dataclass
@@ -164,12 +165,5 @@ class FakeOpenAI:
 @contextlib.asynccontextmanager
 async def running(fake: FakeOpenAI) -> AsyncIterator[str]:
     """Serve `fake` on a free local port; yields its base URL (no /v1)."""
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(fake.app()) as base:
+        yield base

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.support.fake_anthropic import Recorded
+from tests.support.http import serving
 
 
 def make_jwt(claims: dict[str, Any]) -> str:
@@ -217,12 +218,5 @@ def _frame(event: dict[str, Any], sequence: int) -> bytes:
 @contextlib.asynccontextmanager
 async def running(fake: FakeResponses) -> AsyncIterator[str]:
     """Serve `fake` on a free local port; yields its base URL (no /v1)."""
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(fake.app()) as base:
+        yield base

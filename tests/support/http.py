@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 
 @dataclass
@@ -33,3 +36,17 @@ async def call(address: str, method: str, path: str, *, json_body: Any = None,
             method, address + path, data=data, headers=sent_headers) as resp:
         text = await resp.text()
         return RawReply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, text)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[str]:
+    """Serve `app` on a free loopback port; yields its base URL (no /v1)."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()

@@ -272,3 +272,27 @@ async def test_panel_gathers_anonymised_answers_and_ranks() -> None:
     letter_b = next(a for a in result.usable if result.labels[a.member] == "B")
     assert pick_ranked(result, "B\nbecause") == (letter_b, True)
     assert pick_ranked(result, "no idea")[1] is False
+
+
+async def test_text_call_skips_stream_data_that_is_not_an_object() -> None:
+    from collections.abc import AsyncIterator
+
+    from fusion_tui.council.calls import TextResult, stream_text
+    from fusion_tui.protocols.sse import encode_sse
+
+    class Odd:
+        settings = sim("odd").settings
+
+        async def messages(self, body: dict[str, Any], headers: Any) -> UpstreamReply:
+            async def chunks() -> AsyncIterator[bytes]:
+                yield encode_sse("message_start", {"type": "message_start", "message": {}})
+                yield b"data: 42\n\ndata: [1, 2]\n\n"
+                yield encode_sse("content_block_delta", {
+                    "type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": "still here"}})
+                yield encode_sse("message_stop", {"type": "message_stop"})
+            return UpstreamReply(200, {}, stream=chunks())
+
+    result = TextResult()
+    await stream_text(Odd(), {}, {}, result)  # type: ignore[arg-type]
+    assert result.text == "still here" and result.finished
