@@ -122,10 +122,13 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
                                  {"x-fusion-request-id": request_id})
         council = council_for(state, facts, plan)
         if council.convene:
-            return await turn.council(plan, council)
-        if plan.panel and not facts.has_tools:
-            return await turn.panel(plan)
-        return await turn.direct(plan, extra_reason=council.reason or None)
+            response = await turn.council(plan, council)
+        elif plan.panel and not facts.has_tools:
+            response = await turn.panel(plan)
+        else:
+            response = await turn.direct(plan, extra_reason=council.reason or None)
+        await _send_now(request, response)
+        return response
     except (asyncio.CancelledError, ConnectionResetError):
         if state.controls.was_dropped(request_id):
             task = asyncio.current_task()
@@ -138,6 +141,15 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
     finally:
         state.controls.untrack(request_id)
         _report(request, turn, keep_body)
+
+
+async def _send_now(request: web.Request, response: web.StreamResponse) -> None:
+    """Send a complete answer that aiohttp would only send after the handler returns, so
+    the reporting in `serve`'s `finally` (events, costs, the log line) happens after the
+    client has its answer instead of on its clock."""
+    if not response.prepared:
+        await response.prepare(request)
+        await response.write_eof()
 
 
 def _depth(headers: Mapping[str, str]) -> int:

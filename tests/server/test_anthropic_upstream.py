@@ -123,6 +123,7 @@ async def test_recording_holds_request_and_answer(make_settings, start_proxy, fa
     await call(runtime.address, "POST", "/v1/messages", json_body=CLAUDE_CODE_LIKE,
                headers={"x-fusion-session": "sess-42", "x-api-key": "client-secret"})
     path = settings.sessions.path / "sess-42.jsonl"
+    runtime.recorder.flush()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["kind"] == "header" and lines[0]["schema"] == 1
     kinds = [line["kind"] for line in lines[1:]]

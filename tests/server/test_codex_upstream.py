@@ -122,6 +122,7 @@ async def test_refused_refresh_is_a_clear_error_without_tokens(make_settings, st
     assert reply.status == 401, reply.text
     message = reply.json()["error"]["message"]
     assert "sign in again" in message and "refresh_token_reused" in message
+    runtime.recorder.flush()
     recorded = "".join(p.read_text() for p in (tmp_path / "sessions").glob("*.jsonl"))
     for text in (message, recorded, reply.text):
         assert secret not in text and "rt-used" not in text

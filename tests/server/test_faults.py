@@ -112,6 +112,7 @@ async def test_client_leaving_mid_stream_releases_the_upstream_and_is_recorded(
     assert "request_cancelled" in kinds
     finished = next(e for e in seen if e.kind == "response_finished")
     assert finished.status == 499 and finished.error == "client disconnected"
+    runtime.recorder.flush()
     recorded = (settings.sessions.path / "leaver.jsonl").read_text()
     assert '"kind":"request_cancelled"' in recorded
     assert runtime.state.controls.inflight == {}

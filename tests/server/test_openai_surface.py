@@ -95,6 +95,7 @@ async def test_request_events_say_openai(make_settings, start_proxy):
     assert reply.status == 200, reply.text
     assert reply.headers["x-fusion-route"].startswith("mode=single")
     import json
+    runtime.recorder.flush()
     lines = [json.loads(x) for x in
              (settings.sessions.path / "s-oai.jsonl").read_text().splitlines()][1:]
     kinds = [x["kind"] for x in lines]

@@ -41,8 +41,9 @@ def ant(base: str, **extra: Any) -> dict[str, Any]:
     return {"id": "ant", "type": "anthropic", "base_url": base, "model": "claude-up", **extra}
 
 
-def events_of(settings: Any, session: str) -> list[dict[str, Any]]:
-    path = settings.sessions.path / f"{session}.jsonl"
+def events_of(runtime: Any, session: str) -> list[dict[str, Any]]:
+    runtime.recorder.flush()
+    path = runtime.settings.sessions.path / f"{session}.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()][1:]
 
 
@@ -140,7 +141,7 @@ async def test_anthropic_client_tool_round_trip_reaches_openai_as_tool_messages(
                        "content": "[tool error] no such file"}
     assert sent[4] == {"role": "user", "content": "go on"}
     assert sent[5] == {"role": "system", "content": "Plan mode is active."}
-    notes = [e for e in events_of(settings, "s-rt") if e["kind"] == "translation_note"]
+    notes = [e for e in events_of(runtime, "s-rt") if e["kind"] == "translation_note"]
     assert notes and notes[0]["direction"] == "anthropic->openai"
     assert "thinking" in notes[0]["note"]
 

@@ -136,6 +136,7 @@ async def test_secrets_never_reach_logs_events_recordings_errors_or_screen(
                                     {"id": "real", "type": "anthropic", "model": "m",
                                      "api_key_env": "FUSION_TEST_UPSTREAM_KEY"}]),
                                 "FUSION_POOLS": json.dumps({"actor": ["real"]})})
+    runtime.recorder.flush()
     recording = "".join(p.read_text() for p in settings.sessions.path.glob("*.jsonl"))
     outputs = {"events": "\n".join(lines), "recording": recording, "error": failed.text,
                "health": health.text, "screen": screen, "check": check.stdout + check.stderr}

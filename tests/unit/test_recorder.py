@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 from pathlib import Path
 
-from fusion_tui.events import EventBus, RequestReceived, ResponseFinished, SteeringApplied
-from fusion_tui.events.codec import decode_event
+from fusion_tui.events import (
+    EventBus,
+    GateDecided,
+    RequestReceived,
+    ResponseFinished,
+    SteeringApplied,
+)
+from fusion_tui.events.codec import decode_event, encode_line
 from fusion_tui.sessions import SessionRecorder
+from fusion_tui.sessions.recorder import WRITE_BEHIND_S, encode_event_line
 
 
 def received(session: str, body: dict[str, object] | None = None) -> RequestReceived:
@@ -63,3 +71,39 @@ def test_unsafe_session_ids_cannot_escape_the_folder(tmp_path: Path) -> None:
     recorder(received("../../etc/passwd"))
     recorder.close()
     assert [p.name for p in (tmp_path / "s").iterdir()] == [".._.._etc_passwd.jsonl"]
+
+
+def test_fast_encoding_writes_what_the_reference_codec_writes() -> None:
+    events = [received("s", {"messages": [{"role": "user", "content": "héllo ✓ \u2028"}]}),
+              GateDecided(session_id="s", request_id="r", tier="plan",
+                          scores={"compact": 0.1, "plan": 0.9}, reason="why", segments=["a"]),
+              ResponseFinished(session_id="s", status=200, upstream_id=None, route="r",
+                               latency_ms=1.5, content=None)]
+    for event in events:
+        line = encode_event_line(event)
+        assert line.endswith(b"\n") and line.count(b"\n") == 1
+        assert line.startswith(b'{"kind":"' + event.kind.encode() + b'",')
+        assert json.loads(line) == json.loads(encode_line(event))
+
+
+def test_a_batch_is_written_per_file_in_order(tmp_path: Path) -> None:
+    recorder = SessionRecorder(tmp_path)
+    recorder._pending = [received("a"), received("b"), received("a", {"n": 2})]
+    recorder.flush()
+    lines = (tmp_path / "a.jsonl").read_text().splitlines()
+    assert [json.loads(x).get("body") for x in lines[1:]] == [{"messages": ["secret"]},
+                                                               {"n": 2}]
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 2
+    recorder.close()
+
+
+async def test_inside_a_loop_events_are_written_behind_in_one_batch(tmp_path: Path) -> None:
+    recorder = SessionRecorder(tmp_path)
+    recorder(received("a"))
+    recorder(received("a", {"n": 2}))
+    assert not (tmp_path / "a.jsonl").exists()  # nothing on the request's own path
+    await asyncio.sleep(WRITE_BEHIND_S * 3)
+    assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 3
+    recorder(received("a", {"n": 3}))
+    recorder.close()  # close writes what is still waiting
+    assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 4
