@@ -160,6 +160,12 @@ class Changes:
     reset: set[str] = field(default_factory=set)
     """Requests whose council view must be redrawn from scratch."""
 
+    def merge(self, later: Changes) -> None:
+        """Fold a later batch's changes into these."""
+        self.sessions |= later.sessions
+        self.appended.extend(later.appended)
+        self.reset |= later.reset
+
 
 class RoomModel:
     """Folds events into sessions and turns."""

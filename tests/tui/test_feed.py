@@ -41,7 +41,7 @@ async def test_row_created_on_received_and_updated_on_finish() -> None:
     async with app.run_test(size=SIZE) as pilot:
         feed = app.query_one(RequestFeed)
         publish_all(bus, [received(1, session="a-very-long-session-id"), routed(1)])
-        await wait_until(pilot, lambda: feed.row_count == 1)
+        await wait_until(pilot, lambda: feed.row_count == 1 and feed.settled)
         assert cells(feed, "req_1") == ["22:13:21", "a-very-l…", "…", "single",
                                         "sim-actor (sim)", "…", "…", "", "…"]
         assert "in flight 1" in status_text(app)
@@ -78,7 +78,7 @@ async def test_rows_are_bounded_and_oldest_go_first() -> None:
         feed = app.query_one(RequestFeed)
         for n in range(12):
             publish_all(bus, [received(n), routed(n), finished(n)])
-        await wait_until(pilot, lambda: "req_11" in feed.rows)
+        await wait_until(pilot, lambda: "req_11" in feed.rows and feed.settled)
         assert feed.row_count == 5
         assert [str(k.value) for k in feed.rows] == [f"req_{n}" for n in range(7, 12)]
         assert list(feed.rows_model) == [f"req_{n}" for n in range(7, 12)]

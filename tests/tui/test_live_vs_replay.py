@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Markdown, Static
+from textual.widgets import DataTable, Static
 
 from fusion_tui.events import EventBus
 from fusion_tui.sessions.replay import read_recording
@@ -17,6 +17,7 @@ from fusion_tui.tui.screens.replay import ReplayScreen
 from fusion_tui.tui.widgets import RequestFeed
 from fusion_tui.tui.widgets.actor_pane import ActorPane
 from fusion_tui.tui.widgets.council_room import CouncilRoom
+from fusion_tui.tui.widgets.markdown_stream import MarkdownStream
 from tests.tui.conftest import FIXTURE, publish_all, wait_until
 from tests.tui.council_factory import INFO
 
@@ -33,8 +34,8 @@ def shown(screen: Any) -> dict[str, Any]:
     table: DataTable[Any] = feed
     rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
     room = screen.query_one(CouncilRoom)
-    texts = [m.source for m in room.query(Markdown)]
-    labels = [str(s.render()) for s in room.query(Static) if not isinstance(s, Markdown)]
+    texts = [m.source for m in room.query(MarkdownStream)]
+    labels = [str(s.render()) for s in room.query(Static) if not isinstance(s, MarkdownStream)]
     actor = str(screen.query_one(ActorPane).render())
     return {"feed": rows, "room": texts, "labels": labels, "actor": actor}
 
@@ -50,7 +51,8 @@ async def test_replay_shows_what_live_showed(path: Path) -> None:
         await pilot.pause()
         publish_all(live_bus, recording.events)
         await wait_until(pilot, lambda: live.screen.query_one(RequestFeed).row_count
-                         == requests and live.screen.query_one(CouncilRoom).settled)
+                         == requests and live.screen.query_one(RequestFeed).settled
+                         and live.screen.query_one(CouncilRoom).settled)
         await pilot.pause(0.3)
         live_view = shown(live.screen)
 
@@ -61,6 +63,7 @@ async def test_replay_shows_what_live_showed(path: Path) -> None:
         assert isinstance(screen, ReplayScreen)
         await wait_until(pilot, lambda: screen.source.finished
                          and screen.query_one(RequestFeed).row_count == requests
+                         and screen.query_one(RequestFeed).settled
                          and screen.query_one(CouncilRoom).settled)
         await pilot.pause(0.3)
         replay_view = shown(screen)

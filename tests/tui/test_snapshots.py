@@ -42,10 +42,10 @@ def live(name: str) -> tuple[FusionApp, Callable[[Pilot[Any]], Awaitable[None]]]
         publish_all(bus, events)
         feed = app.screen.query_one(RequestFeed)
         await wait_until(pilot, lambda: app.bridge.events == len(events)
-                         and feed.row_count == EXPECT[name])
+                         and feed.row_count == EXPECT[name] and feed.settled)
         room = app.screen.query_one(CouncilRoom)
         await wait_until(pilot, lambda: name in ("idle",) or room.shown is not None)
-        await wait_until(pilot, lambda: room.settled)
+        await wait_until(pilot, lambda: app.screen.settled)
         await pilot.pause(0.2)
 
     return app, run_before
@@ -69,7 +69,8 @@ def test_replay(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
         assert isinstance(screen, ReplayScreen)
         await wait_until(pilot, lambda: screen.source.finished
                          and screen.bridge.events == len(recording.events)
-                         and screen.query_one(RequestFeed).row_count == 4)
+                         and screen.query_one(RequestFeed).row_count == 4
+                         and screen.settled)
         screen.update_banner()
         await pilot.pause(0.2)
 

@@ -58,7 +58,7 @@ async def room() -> AsyncIterator[Room]:
         for event in council_turn(Clock(), 1):
             bus.publish(event)
         r = Room(app, pilot, bus, controls)
-        await wait_until(pilot, lambda: r.screen.selected == SESSION)
+        await wait_until(pilot, lambda: r.screen.selected == SESSION and r.screen.settled)
         yield r
 
 

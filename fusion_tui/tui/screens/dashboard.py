@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from fusion_tui.core.controls import Controls, SteeringError
-from fusion_tui.tui.room import RoomModel, TurnView
+from fusion_tui.tui.room import Changes, RoomModel, TurnView
 from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
 from fusion_tui.tui.screens.help import HelpScreen, key_rows
@@ -31,6 +31,17 @@ from fusion_tui.tui.widgets.session_list import SessionList
 
 STEERING = {"force_tier", "lock_tier", "swap_actor", "mute", "council", "hold", "pin", "drop"}
 HELD = {"approve", "edit", "skip"}
+
+
+FRAME_S = 0.2
+"""How often buffered updates reach the screen (5 frames a second). Events arrive with every
+bridge batch (~30 a second); drawing each would cost a layout pass and a redraw of the
+tables each time, on the loop the proxy shares."""
+
+TABLE_FRAMES = 2
+"""The tables (feed, sessions) are redrawn every this many frames (2.5 times a second):
+any change to a DataTable draws every visible row again, the most expensive part of a
+frame, and a glance at a table needs no more."""
 
 
 class DashboardScreen(Screen[None]):
@@ -68,6 +79,9 @@ class DashboardScreen(Screen[None]):
         self.clock = clock
         self.model = RoomModel()
         self._binding_state: tuple[bool, bool] | None = None
+        self._frames = 0
+        self._changes: Changes | None = None
+        """What the batches since the last frame changed in the selected session."""
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -91,6 +105,33 @@ class DashboardScreen(Screen[None]):
         """Nothing on the live screen (the replay screen shows its banner here)."""
         yield from ()
 
+    def on_mount(self) -> None:
+        """Draw a frame `1 / FRAME_S` times a second."""
+        self.set_interval(FRAME_S, self.draw_frame)
+
+    async def draw_frame(self) -> None:
+        """Put on screen what the widgets buffered since the last frame (streamed
+        deliberation; feed and session rows every `TABLE_FRAMES`), all in one screen
+        update: one layout pass a frame instead of one per widget and timer."""
+        self._frames += 1
+        with self.app.batch_update():
+            if self._changes is not None:
+                changes, self._changes = self._changes, None
+                await self._show(changes)
+                self._refresh_bindings_if_changed()
+            self.query_one(StatusBar).flush()
+            if self._frames % TABLE_FRAMES == 0:
+                self.query_one(RequestFeed).flush()
+                self.query_one(SessionList).redraw()
+            await self.query_one(CouncilRoom).flush()
+
+    @property
+    def settled(self) -> bool:
+        """True when everything the widgets were sent is on screen (tests wait for this)."""
+        return (self._changes is None and self.query_one(RequestFeed).settled
+                and self.query_one(SessionList).settled and self.query_one(StatusBar).settled
+                and self.query_one(CouncilRoom).settled)
+
     # --- what is selected ------------------------------------------------------------------
 
     def current_turn(self) -> TurnView | None:
@@ -112,8 +153,9 @@ class DashboardScreen(Screen[None]):
                 self.selected = next(iter(self.model.sessions))
                 return
         if self.selected in message.changes.sessions:
-            await self._show(message.changes)
-        self._refresh_bindings_if_changed()
+            if self._changes is None:
+                self._changes = Changes()
+            self._changes.merge(message.changes)
 
     def _refresh_bindings_if_changed(self) -> None:
         # The footer rebuilds all its keys on every refresh_bindings(), which at 30 batches a
@@ -125,8 +167,6 @@ class DashboardScreen(Screen[None]):
             self.refresh_bindings()
 
     async def _show(self, changes: object | None = None) -> None:
-        from fusion_tui.tui.room import Changes
-
         turn = self.current_turn()
         await self.query_one(CouncilRoom).show(
             turn, changes if isinstance(changes, Changes) else None)

@@ -3,27 +3,22 @@ judge's briefing under them (with the hold countdown when a person must decide).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import time
 from collections.abc import Callable, Hashable
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from fusion_tui.tui.room import AdvisorView, Changes, TurnView
-
-FLUSH_S = 0.2
-"""How often streamed text reaches the markdown widgets (5 times a second). Deltas arrive
-with every bridge batch (~30 a second); each `Markdown.append` re-parses the open block,
-remounts it unless it is a paragraph, and costs the screen a layout pass."""
+from fusion_tui.tui.widgets.markdown_stream import MarkdownStream
 
 SHOWN_CHARS = 4_000
-"""How much of a deliberation a pane shows after a reload; it reloads from the model's tail
-once it has streamed twice this much, so the widget tree stays bounded."""
+"""How much of a deliberation a pane keeps: older finished blocks drop off the top, so a
+pane's lines stay bounded however long an advisor talks."""
 
 STATE_STYLE = {"thinking": "$accent", "ok": "$success", "partial": "$warning",
                "failed": "$error"}
@@ -46,44 +41,33 @@ def advisor_title(view: AdvisorView) -> Content:
 
 
 class StreamedMarkdown:
-    """Text streamed into one `Markdown` widget: buffered as it arrives, appended at most
-    every `FLUSH_S` (the council room's timer flushes every pane at once), and reloaded from
-    the model's text once it has grown past twice `SHOWN_CHARS`."""
+    """Text streamed into one `MarkdownStream`: buffered as it arrives and appended when the
+    screen draws a frame (`DashboardScreen.draw_frame`), every pane at once."""
 
-    def __init__(self, markdown: Markdown) -> None:
-        self.markdown = markdown
+    def __init__(self, view: MarkdownStream) -> None:
+        self.view = view
         self.pending: list[str] = []
-        self.shown = 0
-        self.lock = asyncio.Lock()
-        """Orders appends and reloads: an append taken before a reload lands before it."""
 
     def feed(self, text: str) -> None:
         """Buffer `text` until the next flush."""
         self.pending.append(text)
 
-    async def load(self, text: str) -> None:
-        """Show `text` from scratch (what was buffered is part of it already)."""
+    def load(self, text: str) -> None:
+        """Show `text` from scratch (what was buffered is part of it already): its last
+        `SHOWN_CHARS` or so, from a line start."""
         self.pending.clear()
         if len(text) > SHOWN_CHARS:
             cut = len(text) - SHOWN_CHARS
             line = text.find("\n", cut)
             text = text[line + 1 if line >= 0 else cut:]
-        async with self.lock:
-            await self.markdown.update(text)
-            self.shown = len(text)
+        self.view.update(text)
 
-    async def flush(self, full_text: Callable[[], str]) -> None:
-        """Append what was buffered; reload from `full_text()` once the widget grew too big."""
-        if not self.pending:
-            return
-        if self.shown + sum(map(len, self.pending)) > 2 * SHOWN_CHARS:
-            await self.load(full_text())
-            return
-        text = "".join(self.pending)
-        self.pending.clear()
-        async with self.lock:
-            self.shown += len(text)
-            await self.markdown.append(text)
+    def flush(self) -> None:
+        """Append what was buffered."""
+        if self.pending:
+            text = "".join(self.pending)
+            self.pending.clear()
+            self.view.append(text)
 
 
 class AdvisorPane(Vertical):
@@ -97,15 +81,13 @@ class AdvisorPane(Vertical):
         self._text: StreamedMarkdown | None = None
 
     def compose(self) -> ComposeResult:
-        """Header and scrolling markdown."""
+        """Header and the streamed markdown (it scrolls itself, following the end)."""
         yield Static(classes="advisor-head")
-        with VerticalScroll(classes="advisor-body"):
-            yield Markdown()
+        yield MarkdownStream(SHOWN_CHARS, classes="advisor-body")
 
     def on_mount(self) -> None:
-        """Follow the end of the deliberation (until the user scrolls up)."""
-        self._text = StreamedMarkdown(self.query_one(Markdown))
-        self.query_one(VerticalScroll).anchor()
+        """Wire the stream buffer to the markdown view."""
+        self._text = StreamedMarkdown(self.query_one(MarkdownStream))
 
     def set_header(self, view: AdvisorView) -> None:
         """Redraw the header and the pane's state class, if they changed."""
@@ -114,7 +96,8 @@ class AdvisorPane(Vertical):
         if key == self._header:
             return
         self._header = key
-        self.query_one(".advisor-head", Static).update(advisor_title(view))
+        # fixed height (CSS): a new token count needs a repaint, not a screen layout pass
+        self.query_one(".advisor-head", Static).update(advisor_title(view), layout=False)
         for state in STATE_STYLE:
             self.set_class(view.state == state, f"-{state}")
 
@@ -123,7 +106,7 @@ class AdvisorPane(Vertical):
         self.view = view
         self.set_header(view)
         assert self._text is not None  # mounted
-        await self._text.load(view.text)
+        self._text.load(view.text)
 
     def append(self, text: str) -> None:
         """Stream more deliberation in (at the next flush)."""
@@ -133,7 +116,7 @@ class AdvisorPane(Vertical):
     async def flush(self) -> None:
         """Append the buffered deliberation."""
         if self._text is not None:
-            await self._text.flush(lambda: self.view.text if self.view else "")
+            self._text.flush()
 
 
 class BriefingPane(Vertical):
@@ -151,13 +134,12 @@ class BriefingPane(Vertical):
     def compose(self) -> ComposeResult:
         """Banner (hidden unless held) and the markdown."""
         yield Static(id="held-banner")
-        with VerticalScroll(id="briefing-body"):
-            yield Markdown(id="briefing-md")
+        yield MarkdownStream(SHOWN_CHARS, id="briefing-body")
 
     def on_mount(self) -> None:
         """Tick the countdown once a second."""
         self.border_title = "briefing"
-        self._text = StreamedMarkdown(self.query_one(Markdown))
+        self._text = StreamedMarkdown(self.query_one(MarkdownStream))
         self.set_interval(1.0, self._tick)
 
     def remaining(self) -> int | None:
@@ -199,7 +181,7 @@ class BriefingPane(Vertical):
         self.held_until = (held_at + turn.held_timeout_s
                            if turn.held and held_at is not None else None)
         assert self._text is not None  # mounted
-        await self._text.load(turn.briefing)
+        self._text.load(turn.briefing)
 
     def append(self, text: str) -> None:
         """Stream more briefing in (at the next flush)."""
@@ -207,11 +189,9 @@ class BriefingPane(Vertical):
             self._text.feed(text)
 
     async def flush(self) -> None:
-        """Append the buffered briefing, and show its end."""
-        if self._text is not None and self._text.pending:
-            await self._text.flush(lambda: self.turn.briefing if self.turn else "")
-            self.query_one("#briefing-body", VerticalScroll).scroll_end(animate=False,
-                                                                        immediate=False)
+        """Append the buffered briefing (the view follows its end)."""
+        if self._text is not None:
+            self._text.flush()
 
 
 class CouncilRoom(Vertical):
@@ -234,24 +214,21 @@ class CouncilRoom(Vertical):
         yield BriefingPane(self.clock)
 
     def on_mount(self) -> None:
-        """Title the border; write streamed text `1 / FLUSH_S` times a second."""
+        """Title the border."""
         self.border_title = "council"
-        self.set_interval(FLUSH_S, self.flush)
 
     async def flush(self) -> None:
-        """Append every pane's buffered text, in one screen update (one layout pass, not
-        one per pane)."""
-        with self.app.batch_update():
-            for pane in list(self._panes.values()):
-                await pane.flush()
-            await self.query_one(BriefingPane).flush()
+        """Append every pane's buffered text."""
+        for pane in list(self._panes.values()):
+            await pane.flush()
+        await self.query_one(BriefingPane).flush()
 
     @property
     def settled(self) -> bool:
         """True when no streamed text waits for the next flush (tests wait for this)."""
         streams = [p._text for p in self._panes.values()]
         streams.append(self.query_one(BriefingPane)._text)
-        return not any(s is not None and (s.pending or s.lock.locked()) for s in streams)
+        return not any(s is not None and s.pending for s in streams)
 
     async def _set_advisors(self, names: list[str]) -> dict[str, AdvisorPane]:
         panes = self.panes()
@@ -273,8 +250,8 @@ class CouncilRoom(Vertical):
                    turn.judge, turn.actor)
         if key != self._note_key:
             self._note_key = key
-            self.query_one("#council-note", Static).update(
-                "no council yet" if turn is None else self._note(turn))
+            self.query_one("#council-note", Static).update(  # one line (CSS): no layout
+                "no council yet" if turn is None else self._note(turn), layout=False)
 
     def panes(self) -> dict[str, AdvisorPane]:
         """Advisor panes by advisor name."""

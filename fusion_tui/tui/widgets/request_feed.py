@@ -159,7 +159,9 @@ class RequestFeed(DataTable[str | Text]):
 
     Rows are created on RequestReceived (or the first event seen for a request) and updated
     in place; the oldest rows go when the bound is reached. It follows the newest row unless
-    the user scrolled up.
+    the user scrolled up. Events are queued as they come and applied when the screen draws
+    a frame (`DashboardScreen.draw_frame`): any change to a DataTable draws every visible row
+    again, so applying each of the bridge's ~30 batches a second would cost that 30 times.
     """
 
     def __init__(self, simulated: Iterable[str] = (), max_rows: int = 500,
@@ -172,12 +174,25 @@ class RequestFeed(DataTable[str | Text]):
         self.only_session: str | None = None
         self.shown_cells: dict[str, dict[str, str | Text]] = {}
         """The cells on screen per row (so a batch updates only the cells that changed)."""
+        self.queued: list[Event] = []
+        """Events received and not applied yet (until the next flush)."""
 
     def on_mount(self) -> None:
         """Add the columns."""
         self.border_title = "requests"
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
+
+    @property
+    def settled(self) -> bool:
+        """True when every event received is on screen (tests wait for this)."""
+        return not self.queued
+
+    def flush(self) -> None:
+        """Apply the queued events."""
+        if self.queued:
+            events, self.queued = self.queued, []
+            self.apply_events(events)
 
     def _style(self, variable: str) -> Style:
         """Rich cells cannot name CSS variables, so resolve the theme's colour here."""
@@ -284,5 +299,7 @@ class RequestFeed(DataTable[str | Text]):
             self.scroll_end(animate=False, immediate=False)
 
     def on_event_batch(self, message: EventBatch) -> None:
-        """Apply the bridge's batch."""
-        self.apply_events(message.events)
+        """Queue the bridge's batch for the next flush (only the events the feed shows)."""
+        self.queued.extend(e for e in message.events
+                           if isinstance(e, SteeringApplied)
+                           or (isinstance(e, FEED_EVENTS) and e.request_id))

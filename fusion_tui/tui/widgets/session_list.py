@@ -36,6 +36,7 @@ class SessionList(DataTable[str | Text]):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self.model = model
         self._shown: dict[str, dict[str, str | Text]] = {}
+        self._dirty: set[str] = set()
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -65,23 +66,42 @@ class SessionList(DataTable[str | Text]):
             self.move_cursor(row=self.get_row_index(session_id))
 
     def on_event_batch(self, message: EventBatch) -> None:
-        """Fold the batch, redraw touched rows, tell the screen."""
+        """Fold the batch and tell the screen at once; rows come and go at once too, while
+        changes to rows already shown wait for the screen's next frame (any change to a
+        DataTable draws every visible row again, and a busy session changes with nearly
+        every batch)."""
         changes = self.model.apply(message.events)
         for gone in [k for k in self.rows if str(k.value) not in self.model.sessions]:
             self._shown.pop(str(gone.value), None)
+            self._dirty.discard(str(gone.value))
             self.remove_row(gone)
         for session_id in changes.sessions:
             view = self.model.sessions.get(session_id)
             if view is None:
                 continue
-            cells = self.cells(view)
             if session_id in self.rows:
-                old = self._shown.get(session_id, {})
-                for key, value in cells.items():
-                    if old.get(key) != value:  # update_cell invalidates the render cache
-                        self.update_cell(session_id, key, value)
+                self._dirty.add(session_id)
             else:
+                cells = self._shown[session_id] = self.cells(view)
                 self.add_row(*cells.values(), key=session_id)
-            self._shown[session_id] = cells
         if changes.sessions:
             self.post_message(self.RoomChanged(changes))
+
+    @property
+    def settled(self) -> bool:
+        """True when every row shows its session's latest state (tests wait for this)."""
+        return not self._dirty
+
+    def redraw(self) -> None:
+        """Update the cells that changed in rows waiting for a redraw."""
+        dirty, self._dirty = self._dirty, set()
+        for session_id in dirty:
+            view = self.model.sessions.get(session_id)
+            if view is None or session_id not in self.rows:
+                continue
+            cells = self.cells(view)
+            old = self._shown.get(session_id, {})
+            for key, value in cells.items():
+                if old.get(key) != value:  # update_cell invalidates the render cache
+                    self.update_cell(session_id, key, value)
+            self._shown[session_id] = cells

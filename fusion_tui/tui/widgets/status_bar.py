@@ -11,6 +11,7 @@ from fusion_tui.events import (
     BreakerChanged,
     ClassifierStateChanged,
     CostRecorded,
+    Event,
     RequestCancelled,
     RequestReceived,
     ResponseFinished,
@@ -46,6 +47,8 @@ class StatusBar(Static):
         self.hold = info.hold
         self.council = "on" if info.council else "off"
         self._session_costs: dict[str, float] = {}
+        self._queued: list[Event] = []
+        self._dropped = 0
 
     @property
     def in_flight(self) -> int:
@@ -53,12 +56,25 @@ class StatusBar(Static):
         return max(0, self.requests - self.finished)
 
     def on_event_batch(self, message: EventBatch) -> None:
+        """Keep the batch for the screen's next frame (`flush`)."""
+        self._queued.extend(message.events)
+        self._dropped = message.dropped
+
+    @property
+    def settled(self) -> bool:
+        """True when every event received is counted on screen (tests wait for this)."""
+        return not self._queued and self._dropped == self.dropped
+
+    def flush(self) -> None:
         """Count requests, finishes, failures and cancellations; keep the latest states."""
+        if not self._queued and self._dropped == self.dropped:
+            return
+        events, self._queued = self._queued, []
         requests, finished, failed, cancelled = (self.requests, self.finished, self.failed,
                                                  self.cancelled)
         breakers = dict(self.breakers)
         total = self.total_cost
-        for event in message.events:
+        for event in events:
             if isinstance(event, RequestReceived):
                 requests += 1
             elif isinstance(event, ResponseFinished):
@@ -85,7 +101,7 @@ class StatusBar(Static):
                 elif event.action == "council" and event.target == "global":
                     self.council = event.value
         self.requests, self.finished, self.failed = requests, finished, failed
-        self.cancelled, self.dropped = cancelled, message.dropped
+        self.cancelled, self.dropped = cancelled, self._dropped
         self.breakers, self.total_cost = breakers, total
         self.session_cost = self._session_costs.get(self.session_id, 0.0)
 
