@@ -46,7 +46,10 @@ class HttpTransport:
         if self._session is None or self._session.closed:
             t = self.settings.timeout_s
             timeout = aiohttp.ClientTimeout(total=None, sock_connect=t, sock_read=t)
-            self._session = aiohttp.ClientSession(timeout=timeout)
+            # No cookie jar: a proxy must not carry one client's upstream cookies to another
+            # (and skipping the jar is cheaper on every call).
+            self._session = aiohttp.ClientSession(timeout=timeout,
+                                                  cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     async def post(self, url: str, body: dict[str, Any], headers: dict[str, str],
