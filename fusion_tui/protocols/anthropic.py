@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from fusion_tui.protocols.nesting import PathStyle, check_depth
+
 # HTTP status -> Anthropic error type, as the API documents them.
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -64,6 +66,17 @@ def valid_base64(data: Any) -> bool:
     return True
 
 
+def check_type(body: dict[str, Any], key: str, kinds: type | tuple[type, ...], what: str,
+               where: str | None = None) -> None:
+    """RequestError naming `where.key` unless `body[key]` is absent, null or of `kinds` (a
+    bool is never taken for a number)."""
+    value = body.get(key)
+    if value is not None and (not isinstance(value, kinds) or (
+            isinstance(value, bool) and kinds is not bool)):
+        name = f"{where}.{key}" if where else key
+        raise RequestError(f"{name}: must be {what}", param=name)
+
+
 def _check_blocks(where: str, content: Any, tool_uses: set[str]) -> None:
     if isinstance(content, str):
         return
@@ -74,12 +87,21 @@ def _check_blocks(where: str, content: Any, tool_uses: set[str]) -> None:
         if not isinstance(block, dict) or not isinstance(block.get("type"), str):
             raise RequestError(f"{at}: must be an object with a string `type`")
         kind = block["type"]
-        # Unknown block types pass through: the API grows new ones (server tools, ...).
-        if kind == "tool_use" and isinstance(block.get("id"), str):
+        # Unknown block types pass through to Anthropic upstreams (the API grows new ones);
+        # a translation drops them with a TranslationNote.
+        if kind == "text" and not isinstance(block.get("text"), str):
+            raise RequestError(f"{at}.text: required, a string")
+        if kind == "tool_use":
+            if not isinstance(block.get("id"), str) or not isinstance(block.get("name"), str):
+                raise RequestError(f"{at}: a tool_use needs a string id and name")
+            check_type(block, "input", dict, "an object", at)
             tool_uses.add(block["id"])
-        elif kind == "tool_result" and block.get("tool_use_id") not in tool_uses:
-            raise RequestError(f"{at}.tool_use_id: {block.get('tool_use_id')!r} matches no "
-                               "tool_use in an earlier assistant message")
+        elif kind == "tool_result":
+            if block.get("tool_use_id") not in tool_uses:
+                raise RequestError(f"{at}.tool_use_id: {block.get('tool_use_id')!r} matches "
+                                   "no tool_use in an earlier assistant message")
+            if block.get("content") is not None:
+                _check_blocks(at, block["content"], tool_uses)
         elif kind in ("image", "document"):
             source = block.get("source")
             if isinstance(source, dict) and source.get("type") == "base64" and not \
@@ -87,11 +109,73 @@ def _check_blocks(where: str, content: Any, tool_uses: set[str]) -> None:
                 raise RequestError(f"{at}.source.data: not valid base64")
 
 
+def check_object(body: Any, style: PathStyle = "dots") -> dict[str, Any]:
+    """`body` if it is a JSON object nested no deeper than the limit; else RequestError (400)
+    saying which, with the field in `style` (Anthropic's dots or OpenAI's brackets)."""
+    if not isinstance(body, dict):
+        raise RequestError(f"request body must be a JSON object, got {type(body).__name__}")
+    deep = check_depth(body, style)
+    if deep is not None:
+        raise RequestError(deep[0], param=deep[1])
+    return body
+
+
+def _check_system(system: Any) -> None:
+    if system is None or isinstance(system, str):
+        return
+    if not isinstance(system, list):
+        raise RequestError("system: must be a string or a list of text blocks")
+    for i, block in enumerate(system):
+        if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(
+                block.get("text"), str):
+            raise RequestError(f"system.{i}: must be a text block (type text, a string text)")
+
+
+def _check_tools(tools: Any) -> None:
+    if not isinstance(tools, list):
+        raise RequestError("tools: must be a list")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            raise RequestError(f"tools.{i}.name: required, a string")
+        check_type(tool, "description", str, "a string", f"tools.{i}")
+        check_type(tool, "input_schema", dict, "an object (a JSON schema)", f"tools.{i}")
+        check_type(tool.get("input_schema") or {}, "properties", dict, "an object",
+                   f"tools.{i}.input_schema")
+
+
+def _check_options(body: dict[str, Any]) -> None:
+    """The optional fields the codecs and the simulated upstream read."""
+    stops = body.get("stop_sequences")
+    if stops is not None and not (isinstance(stops, list) and
+                                  all(isinstance(s, str) for s in stops)):
+        raise RequestError("stop_sequences: must be a list of strings")
+    for key in ("temperature", "top_p"):
+        check_type(body, key, (int, float), "a number")
+    check_type(body, "top_k", int, "an integer")
+    check_type(body, "metadata", dict, "an object")
+    check_type(body.get("metadata") or {}, "user_id", str, "a string", "metadata")
+    check_type(body, "thinking", dict, "an object")
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool",
+                                                                      "none"):
+            raise RequestError("tool_choice.type: must be auto, any, tool or none")
+        if choice["type"] == "tool" and not isinstance(choice.get("name"), str):
+            raise RequestError("tool_choice.name: required, a string, for type tool")
+    check_type(body, "output_config", dict, "an object")
+    fmt = (body.get("output_config") or {}).get("format")
+    if fmt is not None:
+        if not isinstance(fmt, dict) or not isinstance(fmt.get("type"), str):
+            raise RequestError("output_config.format: must be an object with a string type")
+        if fmt["type"] == "json_schema" and not isinstance(fmt.get("schema"), dict):
+            raise RequestError("output_config.format.schema: required, an object, for type "
+                               "json_schema")
+
+
 def check_messages_request(body: Any) -> dict[str, Any]:
     """Validate what the proxy relies on, and what every upstream would refuse anyway (so the
     client hears it in plain words, at once); everything else passes through untouched."""
-    if not isinstance(body, dict):
-        raise RequestError(f"request body must be a JSON object, got {type(body).__name__}")
+    body = check_object(body)
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise RequestError("model: required, a non-empty string")
@@ -103,9 +187,7 @@ def check_messages_request(body: Any) -> dict[str, Any]:
         raise RequestError("max_tokens: required, a positive integer")
     if max_tokens > MAX_TOKENS_LIMIT:
         raise RequestError(f"max_tokens: {max_tokens} is more than {MAX_TOKENS_LIMIT:,}")
-    system = body.get("system")
-    if system is not None and not isinstance(system, str | list):
-        raise RequestError("system: must be a string or a list of text blocks")
+    _check_system(body.get("system"))
     tool_uses: set[str] = set()
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
@@ -114,23 +196,18 @@ def check_messages_request(body: Any) -> dict[str, Any]:
             raise RequestError(f"messages.{i}.role: must be user, assistant or system, "
                                f"got {message.get('role')!r}")
         _check_blocks(f"messages.{i}", message.get("content", ""), tool_uses)
-    tools = body.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            raise RequestError("tools: must be a list")
-        for i, tool in enumerate(tools):
-            if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-                raise RequestError(f"tools.{i}.name: required, a string")
+    if body.get("tools") is not None:
+        _check_tools(body["tools"])
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise RequestError("stream: must be a boolean")
+    _check_options(body)
     return body
 
 
 def check_count_tokens_request(body: Any) -> dict[str, Any]:
     """Validate a count_tokens body (model and messages; no max_tokens)."""
-    if not isinstance(body, dict):
-        raise RequestError(f"request body must be a JSON object, got {type(body).__name__}")
+    body = check_object(body)
     if not isinstance(body.get("model"), str):
         raise RequestError("model: required, a string")
     if not isinstance(body.get("messages"), list):

@@ -33,8 +33,9 @@ SYSTEM_WRAP = "<system-reminder>\n{}\n</system-reminder>"
 # ---- decoding (Anthropic wire -> neutral) -------------------------------------------------
 
 
-def decode_block(block: Any) -> n.Part | None:
-    """One content block as a neutral part (None for a block that is not an object)."""
+def decode_block(block: Any, notes: n.Notes | None = None) -> n.Part | None:
+    """One content block as a neutral part (None for a block that is not an object). Blocks
+    inside a tool result that a tool result cannot carry are dropped, said in `notes`."""
     if not isinstance(block, dict):
         return None
     kind = block.get("type")
@@ -72,6 +73,9 @@ def decode_block(block: Any) -> n.Part | None:
                 part = decode_block(inner)
                 if isinstance(part, n.Text | n.Image | n.Document):
                     parts.append(part)
+                elif part is not None and notes is not None:
+                    notes.add(f"{inner.get('type')} block inside a tool_result cannot be "
+                              "carried; dropped")
         return n.ToolResult(str(block.get("tool_use_id", "")), parts,
                             bool(block.get("is_error")))
     elif kind == "thinking":
@@ -88,13 +92,13 @@ def _plain(content: Any) -> str:
     return "\n".join(p.text for p in parts if isinstance(p, n.Text))
 
 
-def decode_content(content: Any) -> list[n.Part]:
+def decode_content(content: Any, notes: n.Notes | None = None) -> list[n.Part]:
     """A message's content (a string or a list of blocks) as neutral parts."""
     if isinstance(content, str):
         return [n.Text(content)] if content else []
     if not isinstance(content, list):
         return []
-    return [p for p in (decode_block(b) for b in content) if p is not None]
+    return [p for p in (decode_block(b, notes) for b in content) if p is not None]
 
 
 def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
@@ -107,7 +111,7 @@ def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
     if system:
         req.messages.append(n.Message("system", system))
     for message in body.get("messages") or []:
-        parts = decode_content(message.get("content"))
+        parts = decode_content(message.get("content"), notes)
         if parts or message.get("role") != "system":
             req.messages.append(n.Message(message["role"], parts))
     for tool in body.get("tools") or []:

@@ -6,7 +6,14 @@ from typing import Any
 
 import orjson
 
-from fusion_tui.protocols.anthropic import RequestError, valid_base64
+from fusion_tui.protocols.anthropic import (
+    MAX_TOKENS_LIMIT,
+    RequestError,
+    check_object,
+    check_type,
+    valid_base64,
+)
+from fusion_tui.protocols.nesting import within_depth
 
 # HTTP status -> OpenAI error type. OpenAI's SDK maps errors by status; the type is for people.
 ERROR_TYPES = {
@@ -66,10 +73,33 @@ def status_for_error(error: dict[str, Any]) -> int:
     return STATUS_FOR_TYPE.get(str(error.get("type") or code or ""), 500)
 
 
-def _positive_int(body: dict[str, Any], key: str) -> None:
+def _token_limit(body: dict[str, Any], key: str) -> None:
     value = body.get(key)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise RequestError(f"{key}: must be a positive integer", param=key)
+    if value > MAX_TOKENS_LIMIT:
+        raise RequestError(f"{key}: {value} is more than {MAX_TOKENS_LIMIT:,}", param=key)
+
+
+def _check_part(at: str, part: dict[str, Any]) -> None:
+    """The fields of a content part the codecs read; inline images are real base64."""
+    kind = part["type"]
+    if kind in ("text", "refusal") and not isinstance(part.get(kind), str):
+        raise RequestError(f"{at}.{kind}: required, a string", param=f"{at}.{kind}")
+    if kind == "image_url":
+        image = part.get("image_url")
+        url = image.get("url") if isinstance(image, dict) else None
+        if not isinstance(url, str):
+            raise RequestError(f"{at}.image_url: must be an object with a string url",
+                               param=f"{at}.image_url")
+        head, _, data = url.partition(",")
+        if head.startswith("data:") and ";base64" in head and not valid_base64(data):
+            raise RequestError(f"{at}.image_url.url: the data URL is not valid base64",
+                               param=f"{at}.image_url")
+    elif kind == "file" and not isinstance(part.get("file"), dict):
+        raise RequestError(f"{at}.file: must be an object", param=f"{at}.file")
 
 
 def _check_message(i: int, message: Any) -> None:
@@ -89,6 +119,7 @@ def _check_message(i: int, message: Any) -> None:
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
                 raise RequestError(f"{where}.content[{j}]: must be an object with a type",
                                    param=f"{where}.content[{j}]")
+            _check_part(f"{where}.content[{j}]", part)
     if role == "tool" and not isinstance(message.get("tool_call_id"), str):
         raise RequestError(f"{where}.tool_call_id: required for role tool",
                            param=f"{where}.tool_call_id")
@@ -102,33 +133,65 @@ def _check_message(i: int, message: Any) -> None:
             if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
                 raise RequestError(f"{where}.tool_calls[{j}].function.name: required",
                                    param=f"{where}.tool_calls[{j}].function.name")
+            check_type(fn, "arguments", str, "a string (the arguments as JSON text)",
+                   f"{where}.tool_calls[{j}].function")
 
 
 def _check_references(i: int, message: dict[str, Any], call_ids: set[str]) -> None:
-    """Tool results answer an earlier tool call; inline images are real base64."""
-    where = f"messages[{i}]"
+    """Tool results answer an earlier tool call."""
     for call in message.get("tool_calls") or []:
         if isinstance(call.get("id"), str):
             call_ids.add(call["id"])
     if message.get("role") == "tool" and message["tool_call_id"] not in call_ids:
+        where = f"messages[{i}]"
         raise RequestError(f"{where}.tool_call_id: {message['tool_call_id']!r} matches no "
                            "tool call of an earlier assistant message",
                            param=f"{where}.tool_call_id")
-    content = message.get("content")
-    for j, part in enumerate(content if isinstance(content, list) else []):
-        url = (part.get("image_url") or {}).get("url") if part.get("type") == "image_url" \
-            else None
-        if isinstance(url, str) and url.startswith("data:"):
-            _, _, data = url.partition(",")
-            if ";base64" in url.split(",", 1)[0] and not valid_base64(data):
-                raise RequestError(f"{where}.content[{j}].image_url.url: the data URL is not "
-                                   "valid base64", param=f"{where}.content[{j}].image_url")
+
+
+def _check_tools(tools: Any) -> None:
+    if not isinstance(tools, list):
+        raise RequestError("tools: must be a list", param="tools")
+    for i, tool in enumerate(tools):
+        fn = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise RequestError(f"tools[{i}].function.name: required",
+                               param=f"tools[{i}].function.name")
+        check_type(fn, "description", str, "a string", f"tools[{i}].function")
+        check_type(fn, "parameters", dict, "an object (a JSON schema)", f"tools[{i}].function")
+
+
+def _check_tool_choice(choice: Any) -> None:
+    if choice is None or choice in ("none", "auto", "required"):
+        return
+    fn = choice.get("function") if isinstance(choice, dict) else None
+    if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or \
+            choice.get("type", "function") != "function":
+        raise RequestError('tool_choice: must be "none", "auto", "required" or {"type": '
+                           '"function", "function": {"name": ...}}', param="tool_choice")
+
+
+def _check_format(fmt: Any) -> None:
+    if fmt is None:
+        return
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("text", "json_object",
+                                                            "json_schema"):
+        raise RequestError("response_format.type: must be text, json_object or json_schema",
+                           param="response_format")
+    if fmt["type"] == "json_schema":
+        spec = fmt.get("json_schema")
+        if not isinstance(spec, dict):
+            raise RequestError("response_format.json_schema: required for type json_schema",
+                               param="response_format.json_schema")
+        check_type(spec, "name", str, "a string", "response_format.json_schema")
+        check_type(spec, "schema", dict, "an object (a JSON schema)",
+               "response_format.json_schema")
 
 
 def check_chat_request(body: Any) -> dict[str, Any]:
-    """Validate what the proxy relies on; everything else passes through untouched."""
-    if not isinstance(body, dict):
-        raise RequestError(f"request body must be a JSON object, got {type(body).__name__}")
+    """Validate what the proxy relies on and the type of every field the codecs read (a 400
+    naming the field in `param`); everything else passes through untouched."""
+    body = check_object(body, "brackets")
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise RequestError("model: required, a non-empty string", param="model")
     messages = body.get("messages")
@@ -138,31 +201,23 @@ def check_chat_request(body: Any) -> dict[str, Any]:
     for i, message in enumerate(messages):
         _check_message(i, message)
         _check_references(i, message, call_ids)
-    _positive_int(body, "max_tokens")
-    _positive_int(body, "max_completion_tokens")
-    if not isinstance(body.get("stream", False), bool | None):
-        raise RequestError("stream: must be a boolean", param="stream")
-    options = body.get("stream_options")
-    if options is not None and not isinstance(options, dict):
-        raise RequestError("stream_options: must be an object", param="stream_options")
-    tools = body.get("tools")
-    if tools is not None:
-        if not isinstance(tools, list):
-            raise RequestError("tools: must be a list", param="tools")
-        for i, tool in enumerate(tools):
-            fn = tool.get("function") if isinstance(tool, dict) else None
-            if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
-                raise RequestError(f"tools[{i}].function.name: required",
-                                   param=f"tools[{i}].function.name")
-    fmt = body.get("response_format")
-    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") not in
-                            ("text", "json_object", "json_schema")):
-        raise RequestError("response_format.type: must be text, json_object or json_schema",
-                           param="response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema" and not isinstance(
-            fmt.get("json_schema"), dict):
-        raise RequestError("response_format.json_schema: required for type json_schema",
-                           param="response_format.json_schema")
+    _token_limit(body, "max_tokens")
+    _token_limit(body, "max_completion_tokens")
+    check_type(body, "stream", bool, "a boolean")
+    check_type(body, "stream_options", dict, "an object")
+    check_type(body, "temperature", (int, float), "a number")
+    check_type(body, "top_p", (int, float), "a number")
+    check_type(body, "parallel_tool_calls", bool, "a boolean")
+    check_type(body, "user", str, "a string")
+    check_type(body, "safety_identifier", str, "a string")
+    stop = body.get("stop")
+    if stop is not None and not isinstance(stop, str) and not (
+            isinstance(stop, list) and all(isinstance(s, str) for s in stop)):
+        raise RequestError("stop: must be a string or a list of strings", param="stop")
+    if body.get("tools") is not None:
+        _check_tools(body["tools"])
+    _check_tool_choice(body.get("tool_choice"))
+    _check_format(body.get("response_format"))
     n = body.get("n")
     if n is not None and n != 1:
         raise RequestError("n: only 1 choice is supported", param="n")
@@ -170,12 +225,15 @@ def check_chat_request(body: Any) -> dict[str, Any]:
 
 
 def parse_arguments(raw: str) -> dict[str, Any]:
-    """Tool-call argument JSON as an object; unparsable text is kept under `_unparsed`."""
+    """Tool-call argument JSON as an object; text that does not parse, or nests deeper than
+    the request limit (it could not be written out again), is kept under `_unparsed`."""
     if not raw:
         return {}
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
+        return {"_unparsed": raw}
+    if isinstance(value, dict | list) and not within_depth(value):
         return {"_unparsed": raw}
     return value if isinstance(value, dict) else {"_value": value}
 
@@ -195,20 +253,21 @@ class ChatAccumulator:
         self.done = False
         self.error: dict[str, Any] | None = None
 
-    def add(self, data: str) -> None:
-        """Apply one `data:` payload (JSON text, or `[DONE]`)."""
+    def add(self, data: str) -> bool:
+        """Apply one `data:` payload (JSON text, or `[DONE]`); False if it is neither a JSON
+        object nor `[DONE]` (nothing is applied)."""
         if data.strip() == "[DONE]":
             self.done = True
-            return
+            return True
         try:
             chunk = orjson.loads(data)
         except orjson.JSONDecodeError:
-            return
+            return False
         if not isinstance(chunk, dict):
-            return
+            return False
         if isinstance(chunk.get("error"), dict):
             self.error = chunk["error"]
-            return
+            return True
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
@@ -223,6 +282,7 @@ class ChatAccumulator:
                 entry["arguments"] += fn.get("arguments") or ""
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
+        return True
 
     def content(self) -> list[dict[str, Any]]:
         """The answer as Anthropic-shaped blocks (what ResponseFinished records)."""

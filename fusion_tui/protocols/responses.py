@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from fusion_tui.protocols.anthropic import RequestError
+from fusion_tui.protocols.anthropic import MAX_TOKENS_LIMIT, RequestError, check_object
 from fusion_tui.protocols.openai import streamed_blocks
 from fusion_tui.protocols.sse import encode_sse
 
@@ -94,8 +94,7 @@ def _check_item(i: int, item: Any, call_ids: set[str]) -> None:
 def check_responses_request(body: Any) -> dict[str, Any]:
     """Validate what the proxy relies on; everything else passes through untouched.
     `input` given as a string is kept as it is (the codecs read both forms)."""
-    if not isinstance(body, dict):
-        raise RequestError(f"request body must be a JSON object, got {type(body).__name__}")
+    body = check_object(body, "brackets")
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise RequestError("model: required, a non-empty string", param="model")
     if body.get("previous_response_id") is not None:
@@ -120,6 +119,9 @@ def check_responses_request(body: Any) -> dict[str, Any]:
     value = body.get("max_output_tokens")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
         raise RequestError("max_output_tokens: must be a positive integer",
+                           param="max_output_tokens")
+    if isinstance(value, int) and value > MAX_TOKENS_LIMIT:
+        raise RequestError(f"max_output_tokens: {value} is more than {MAX_TOKENS_LIMIT:,}",
                            param="max_output_tokens")
     if not isinstance(body.get("stream", False), bool | None):
         raise RequestError("stream: must be a boolean", param="stream")

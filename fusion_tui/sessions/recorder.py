@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import os
 import re
 from collections import OrderedDict
@@ -12,12 +13,18 @@ from pathlib import Path
 
 import orjson
 
-from fusion_tui.events import Event, RequestReceived, ResponseFinished
+from fusion_tui.events import Event, RequestReceived, ResponseFinished, SteeringApplied
 from fusion_tui.events.codec import header_line
 
 WRITE_BEHIND_S = 0.02
 """How long an event may wait in memory before it is written: a batch of events costs one
 write per file instead of one per event, and no request waits on the disk."""
+
+ENCODE_FAILED = "encode_failed"
+"""The `kind` of the line written in place of an event that could not be encoded (replay
+lists it among the skipped lines)."""
+
+log = logging.getLogger(__name__)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]")
 
@@ -30,7 +37,9 @@ def session_file_name(session_id: str) -> str:
 class SessionRecorder:
     """A bus listener that appends every session event to that session's file.
 
-    Events without a session (process-wide state) are not recorded. With `record="metadata"`
+    Events without a session (process-wide state) are not recorded, except global steering
+    (`SteeringApplied` with no session), which goes into every session file open when it is
+    written, so a replay shows what a person changed for everyone. With `record="metadata"`
     request and response bodies are dropped before writing. Events are written behind (see
     `__call__`), in the order they were published, each batch with one unbuffered write per
     file: in the file when the write returns, and in the kernel's hands, so a killed process
@@ -57,7 +66,7 @@ class SessionRecorder:
         """Record one event (the bus calls this). Inside a running event loop events are
         written behind, in one batch at most `WRITE_BEHIND_S` later (one write per file, off
         the requests' critical path); outside one, at once. Order is always kept."""
-        if not event.session_id:
+        if not event.session_id and not isinstance(event, SteeringApplied):
             return
         self._pending.append(event)
         if len(self._pending) > 1:
@@ -84,15 +93,35 @@ class SessionRecorder:
     def _write_batch(self, events: list[Event]) -> None:
         by_session: dict[str, list[Event]] = {}
         for event in events:
-            by_session.setdefault(event.session_id, []).append(event)
+            if event.session_id:
+                by_session.setdefault(event.session_id, []).append(event)
+                continue
+            for session_id in {**dict.fromkeys(self._files), **dict.fromkeys(by_session)}:
+                by_session.setdefault(session_id, []).append(event)
         for session_id, session_events in by_session.items():
             try:
                 fd = self._open(session_id, session_events[0].ts)
-                _write_all(fd, b"".join(encode_event_line(self._strip(e))
-                                        for e in session_events))
+                _write_all(fd, b"".join(self._encode(e) for e in session_events))
             except OSError as exc:  # one bad file must not stop the rest
-                self.errors += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                self._failed(f"{type(exc).__name__}: {exc}")
+
+    def _encode(self, event: Event) -> bytes:
+        """The event's line; one that cannot be encoded becomes an `encode_failed` line
+        saying which event it was and why, so the rest of its batch is still written."""
+        try:
+            return encode_event_line(self._strip(event))
+        except orjson.JSONEncodeError as exc:
+            self._failed(f"cannot encode {event.kind} (seq {event.seq}): {exc}")
+            return orjson.dumps({
+                "kind": ENCODE_FAILED, "session_id": event.session_id,
+                "request_id": event.request_id, "seq": event.seq, "t": event.t,
+                "ts": event.ts, "event_kind": event.kind, "error": str(exc)},
+                option=orjson.OPT_APPEND_NEWLINE)
+
+    def _failed(self, message: str) -> None:
+        self.errors += 1
+        self.last_error = message
+        log.warning("session recorder: %s", message)
 
     def _open(self, session_id: str, created: float) -> int:
         fd = self._files.get(session_id)
@@ -102,8 +131,14 @@ class SessionRecorder:
         path = self.path_for(session_id)
         fresh = not path.exists()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        if fresh:
-            _write_all(fd, (header_line(session_id, created) + "\n").encode())
+        try:
+            if fresh:
+                _write_all(fd, (header_line(session_id, created) + "\n").encode())
+            else:  # the mode of O_CREAT applies only to new files: keep old ones private too
+                os.chmod(path, 0o600)
+        except OSError:
+            os.close(fd)
+            raise
         self._files[session_id] = fd
         while len(self._files) > self.max_open:
             _, oldest = self._files.popitem(last=False)

@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anthropic
 import pytest
 
+from tests.support.fake_openai import FakeOpenAI, running
 from tests.support.http import call
+
+GOOD: dict[str, Any] = {"model": "m", "max_tokens": 5,
+                        "messages": [{"role": "user", "content": "x"}]}
+
+
+def deep(levels: int) -> Any:
+    """A value nested `levels` arrays deep."""
+    value: Any = "x"
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def anthropic_error_of(reply: Any, status: int) -> dict[str, Any]:
+    """The error object of a reply that must be `status` in Anthropic's exact error shape."""
+    assert reply.status == status, reply.text
+    body = reply.json()
+    assert body["type"] == "error" and set(body) == {"type", "error"}, body
+    error = body["error"]
+    assert set(error) == {"type", "message"}, error
+    assert isinstance(error["type"], str) and error["type"]
+    assert isinstance(error["message"], str) and error["message"]
+    return dict(error)
+
+
+def user_blocks(*blocks: dict[str, Any]) -> dict[str, Any]:
+    """GOOD with these content blocks in its user message."""
+    return {**GOOD, "messages": [{"role": "user", "content": list(blocks)}]}
+
 
 READ_TOOL: dict[str, Any] = {
     "name": "Read", "description": "Read a file",
@@ -86,7 +117,6 @@ async def test_structured_output_is_valid_json_for_schema(make_settings, start_p
         "model": "m", "max_tokens": 100, "tools": [],
         "output_config": {"format": {"type": "json_schema", "schema": schema}},
         "messages": [{"role": "user", "content": "title this session"}]})
-    import json
     value = json.loads(reply.json()["content"][0]["text"])
     assert set(value) == {"title", "count"} and isinstance(value["title"], str)
     assert value["count"] >= 3
@@ -127,16 +157,36 @@ async def test_count_tokens_and_models(make_settings, start_proxy, sdk):
     (b'{"model": "m", "max_tokens": 5, "messages": [{"role": "robot", "content": "x"}]}',
      "messages.0.role"),
     (b"", "empty"),
+    (json.dumps(user_blocks({"type": "tool_use", "id": "t", "name": "f",
+                             "input": {"a": deep(300)}})).encode(),
+     "messages.0.content.0.input.a...: nested deeper than 64 levels"),
+    (json.dumps({**GOOD, "metadata": {"user_id": "u", "x": deep(300)}}).encode(),
+     "metadata.x.0.0.0.0...: nested deeper than 64 levels"),
+    (json.dumps({**GOOD, "tools": [{"name": "f", "input_schema": deep(300)}]}).encode(),
+     "tools.0.input_schema.0.0.0...: nested deeper than 64 levels"),
+    (json.dumps(user_blocks({"type": "text", "text": 5})).encode(), "messages.0.content.0.text"),
+    (json.dumps(user_blocks({"type": "tool_use", "id": "t", "name": "f", "input": "x"})).encode(),
+     "messages.0.content.0.input: must be an object"),
+    (json.dumps({**GOOD, "system": [{"type": "image"}]}).encode(), "system.0: must be a text"),
+    (json.dumps({**GOOD, "stop_sequences": "END"}).encode(), "stop_sequences"),
+    (json.dumps({**GOOD, "temperature": "hot"}).encode(), "temperature: must be a number"),
+    (json.dumps({**GOOD, "tool_choice": {"type": "tool"}}).encode(), "tool_choice.name"),
+    (json.dumps({**GOOD, "output_config": True}).encode(), "output_config: must be an object"),
+    (json.dumps({**GOOD, "output_config": {"format": {"type": "json_schema"}}}).encode(),
+     "output_config.format.schema"),
+    (json.dumps({**GOOD, "tools": [{"name": "f", "input_schema": 5}]}).encode(),
+     "tools.0.input_schema: must be an object"),
+    (json.dumps({**GOOD, "tools": [{"name": "f", "input_schema": {"properties": 5}}]}).encode(),
+     "tools.0.input_schema.properties: must be an object"),
+    (json.dumps({**GOOD, "metadata": {"user_id": 5}}).encode(), "metadata.user_id"),
 ])
 async def test_bad_requests_get_400_in_anthropic_shape(make_settings, start_proxy, body, needle):
     runtime = await start_proxy(make_settings())
     reply = await call(runtime.address, "POST", "/v1/messages?beta=true", data=body,
                        headers={"content-type": "application/json"})
-    assert reply.status == 400
-    error = reply.json()
-    assert error["type"] == "error"
-    assert error["error"]["type"] == "invalid_request_error"
-    assert needle in error["error"]["message"]
+    error = anthropic_error_of(reply, 400)
+    assert error["type"] == "invalid_request_error"
+    assert needle in error["message"]
 
 
 async def test_body_over_the_limit_is_a_413_in_shape(make_settings, start_proxy):
@@ -146,9 +196,8 @@ async def test_body_over_the_limit_is_a_413_in_shape(make_settings, start_proxy)
         b"x" * 20_000 + b'"}]}'
     reply = await call(runtime.address, "POST", "/v1/messages", data=big,
                        headers={"content-type": "application/json"})
-    assert reply.status == 413
-    assert reply.json()["error"] == {"type": "request_too_large",
-                                     "message": "request body too large (limit 0.01 MiB)"}
+    assert anthropic_error_of(reply, 413) == {"type": "request_too_large",
+                                              "message": "request body too large (limit 0.01 MiB)"}
 
 
 async def test_unknown_path_and_method_and_liveness(make_settings, start_proxy):
@@ -159,8 +208,9 @@ async def test_unknown_path_and_method_and_liveness(make_settings, start_proxy):
     root = await call(address, "HEAD", "/")
     hello = await call(address, "GET", "/api/hello")
     health = (await call(address, "GET", "/health")).json()
-    assert missing.status == 404 and missing.json()["error"]["type"] == "not_found_error"
-    assert wrong.status == 405 and "not allowed" in wrong.json()["error"]["message"]
+    assert anthropic_error_of(missing, 404)["type"] == "not_found_error"
+    assert anthropic_error_of(wrong, 405) == {
+        "type": "invalid_request_error", "message": "method GET not allowed on /v1/messages"}
     assert root.status == 200 and hello.status == 200
     assert health["listening"] == runtime.address
     assert health["upstreams"][0] == {"id": "sim", "type": "simulated", "model": "sim-model",
@@ -201,3 +251,44 @@ async def test_stream_cut_becomes_error_event_not_a_finish(make_settings, start_
 def _sim() -> dict[str, Any]:
     from tests.conftest import SIM
     return dict(SIM)
+
+
+UNKNOWN = {"type": "future_block", "payload": {"n": 1}}
+
+
+async def test_unknown_block_passes_through_to_an_anthropic_upstream(make_settings, start_proxy,
+                                                                     fake_anthropic):
+    fake, base = fake_anthropic
+    runtime = await start_proxy(make_settings(upstreams=[
+        {"id": "real", "type": "anthropic", "base_url": base, "model": "claude-up"}]))
+    body = user_blocks({"type": "text", "text": "hi"}, UNKNOWN)
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body=body)
+    assert reply.status == 200, reply.text
+    assert fake.requests[-1].body["messages"][0]["content"][1] == UNKNOWN
+
+
+async def test_unknown_block_to_an_openai_upstream_is_dropped_with_a_note(make_settings,
+                                                                          start_proxy):
+    fake = FakeOpenAI()
+    async with running(fake) as base:
+        settings = make_settings(upstreams=[{"id": "oai", "type": "openai-compatible",
+                                             "base_url": base, "model": "gpt-up"}])
+        runtime = await start_proxy(settings)
+        body = {**GOOD, "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "hi"}, UNKNOWN]},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Read",
+                                               "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1",
+                                          "content": [{"type": "text", "text": "ok"},
+                                                      UNKNOWN]}]}]}
+        reply = await call(runtime.address, "POST", "/v1/messages", json_body=body,
+                           headers={"x-fusion-session": "s-unknown"})
+        assert reply.status == 200, reply.text
+        sent = fake.requests[-1].body["messages"]
+        assert sent[0] == {"role": "user", "content": "hi"}
+        assert sent[2] == {"role": "tool", "tool_call_id": "t1", "content": "ok"}
+    runtime.recorder.flush()
+    lines = (settings.sessions.path / "s-unknown.jsonl").read_text().splitlines()
+    notes = [e["note"] for e in map(json.loads, lines[1:]) if e["kind"] == "translation_note"]
+    assert notes == ["future_block block inside a tool_result cannot be carried; dropped",
+                     "anthropic block future_block has no OpenAI equivalent; dropped"]

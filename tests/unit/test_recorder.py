@@ -17,6 +17,7 @@ from fusion_tui.events import (
 from fusion_tui.events.codec import decode_event, encode_line
 from fusion_tui.sessions import SessionRecorder
 from fusion_tui.sessions.recorder import WRITE_BEHIND_S, encode_event_line
+from fusion_tui.sessions.replay import read_recording
 
 
 def received(session: str, body: dict[str, object] | None = None) -> RequestReceived:
@@ -107,3 +108,27 @@ async def test_inside_a_loop_events_are_written_behind_in_one_batch(tmp_path: Pa
     recorder(received("a", {"n": 3}))
     recorder.close()  # close writes what is still waiting
     assert len((tmp_path / "a.jsonl").read_text().splitlines()) == 4
+
+
+def test_an_event_that_cannot_be_encoded_costs_only_its_own_line(tmp_path: Path,
+                                                                 caplog) -> None:
+    deep: object = "x"
+    for _ in range(300):  # orjson writes at most about 254 levels
+        deep = [deep]
+    recorder = SessionRecorder(tmp_path)
+    bad = received("a", {"deep": deep})
+    recorder._pending = [received("a"), received("b"), bad, received("a", {"n": 2})]
+    recorder.flush()
+    recorder.close()
+    lines = [json.loads(x) for x in (tmp_path / "a.jsonl").read_text().splitlines()]
+    assert [x["kind"] for x in lines] == ["header", "request_received", "encode_failed",
+                                          "request_received"]
+    note = lines[2]
+    assert note["event_kind"] == "request_received" and note["seq"] == bad.seq
+    assert note["request_id"] == "r1" and "Recursion" in note["error"]
+    assert lines[3]["body"] == {"n": 2}
+    assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 2
+    assert recorder.errors == 1 and "request_received" in (recorder.last_error or "")
+    assert "cannot encode request_received" in caplog.text
+    recording = read_recording(tmp_path / "a.jsonl")
+    assert len(recording.events) == 2 and "encode_failed" in recording.skipped[0]
