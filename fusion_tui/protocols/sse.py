@@ -72,6 +72,36 @@ def _parse_block(block: bytes) -> SSEEvent | None:
     return SSEEvent(name, "\n".join(data))
 
 
+DONE = "[DONE]"
+"""The data of the OpenAI family's final event (not JSON)."""
+
+
+class MalformedEvent(ValueError):
+    """An event whose data is not a JSON object: the stream is broken, not merely odd."""
+
+
+def event_object(event: SSEEvent) -> dict[str, Any]:
+    """The event's data as a JSON object; MalformedEvent if it is not one."""
+    try:
+        payload = orjson.loads(event.data)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedEvent(f"event data is not JSON: {event.data[:80]!r}") from exc
+    if not isinstance(payload, dict):
+        raise MalformedEvent(f"event data is not a JSON object: {event.data[:80]!r}")
+    return payload
+
+
+def strict_json_events(parser: SSEParser,
+                       chunk: bytes) -> Iterator[tuple[SSEEvent, dict[str, Any]]]:
+    """The events completed by `chunk` with their data as JSON objects, for relays that must
+    not pass a broken stream on as a sound one: MalformedEvent for data that is not a JSON
+    object. Events without data are skipped (SSE dispatches nothing for them), and so is the
+    OpenAI family's `[DONE]` sentinel, which some Responses-compatible servers also send."""
+    for event in parser.feed(chunk):
+        if event.data and event.data != DONE:
+            yield event, event_object(event)
+
+
 def json_events(parser: SSEParser, chunk: bytes) -> Iterator[tuple[SSEEvent, dict[str, Any]]]:
     """The events completed by `chunk` whose data is a JSON object (others are skipped:
     relays and translators pass streams on, they do not judge them)."""

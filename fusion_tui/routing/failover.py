@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from fusion_tui.protocols.sse import DONE, MalformedEvent, SSEParser, event_object
 from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
 
 # Failures another upstream (or a later try) may not have.
@@ -125,20 +126,68 @@ Call = Callable[[str], Awaitable[UpstreamReply]]
 OnFailure = Callable[[Attempt, bool], None]
 
 
+async def close_reply(reply: UpstreamReply) -> None:
+    """Release a reply's connection and close its stream, so no half-read generator is left
+    for the garbage collector to finish later."""
+    stream = reply.stream
+    await reply.close()
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 async def _peek(reply: UpstreamReply) -> UpstreamReply:
-    """Wait for a stream's first chunk so a stream that dies at once can still fail over.
-    The chunk is put back in front; nothing has gone to the client yet."""
+    """Wait for a stream's first event, so a stream that dies at once or opens with data that
+    is not a JSON object can still fail over (MalformedEvent, StopAsyncIteration or
+    UpstreamError). What was read is put back in front; nothing has gone to the client yet."""
     assert reply.stream is not None
     stream = reply.stream
-    first = await stream.__anext__()
+    parser = SSEParser()
+    head: list[bytes] = []
+    while True:
+        chunk = await stream.__anext__()
+        head.append(chunk)
+        events = [event for event in parser.feed(chunk) if event.data]
+        for event in events:
+            if event.data != DONE:
+                event_object(event)
+        if events:
+            break
 
     async def rejoined() -> AsyncIterator[bytes]:
-        yield first
-        async for chunk in stream:
-            yield chunk
+        try:
+            for chunk in head:
+                yield chunk
+            async for chunk in stream:
+                yield chunk
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     reply.stream = rejoined()
     return reply
+
+
+async def _attempt(upstream_id: str, call: Call
+                   ) -> tuple[UpstreamReply | None, UpstreamError | None]:
+    """One call, its stream peeked: (the reply, None) or (None, why it failed)."""
+    try:
+        reply = await call(upstream_id)
+    except UpstreamError as exc:
+        return None, exc
+    if not (reply.ok and reply.stream is not None):
+        return reply, None
+    try:
+        return await _peek(reply), None
+    except StopAsyncIteration:
+        error = UpstreamError(f"{upstream_id}: stream ended before any event")
+    except UpstreamError as exc:
+        error = exc
+    except MalformedEvent as exc:
+        error = UpstreamError(f"{upstream_id}: malformed first event: {exc}")
+    await close_reply(reply)
+    return None, error
 
 
 async def call_with_failover(candidates: list[str], call: Call, breakers: CircuitBreakers, *,
@@ -148,7 +197,8 @@ async def call_with_failover(candidates: list[str], call: Call, breakers: Circui
 
     Skips upstreams whose breaker is open (unless every one is). A 401/403/404 moves to the
     next member but is relayed if it was the last. A retryable failure on the last member is
-    retried once after its Retry-After when that is at most `max_retry_wait_s`.
+    retried once after its Retry-After when that is at most `max_retry_wait_s`. A stream
+    counts as an answer once its first event has arrived and is well-formed.
     """
     allowed = [c for c in candidates if breakers.allows(c)] or list(candidates[:1])
     attempts: list[Attempt] = []
@@ -159,16 +209,11 @@ async def call_with_failover(candidates: list[str], call: Call, breakers: Circui
     while queue:
         upstream_id = queue.pop(0)
         is_last = not queue
-        try:
-            reply = await call(upstream_id)
-            if reply.ok and reply.stream is not None:
-                reply = await _peek(reply)
-        except StopAsyncIteration:
-            attempt = Attempt(upstream_id, 0, f"{upstream_id}: stream ended before any event")
-            last_error, last_reply = UpstreamError(attempt.error), None
-        except UpstreamError as exc:
-            attempt = Attempt(upstream_id, exc.status, str(exc), exc.retry_after_s)
-            last_error, last_reply = exc, None
+        reply, error = await _attempt(upstream_id, call)
+        if error is not None or reply is None:
+            assert error is not None
+            attempt = Attempt(upstream_id, error.status, str(error), error.retry_after_s)
+            last_error, last_reply = error, None
         else:
             if reply.ok:
                 breakers.record_success(upstream_id)

@@ -12,7 +12,8 @@ import orjson
 from aiohttp import web
 
 from fusion_tui.protocols.anthropic import MessageAccumulator, error_body
-from fusion_tui.protocols.sse import SSEParser, encode_sse, json_events
+from fusion_tui.protocols.sse import MalformedEvent, SSEParser, encode_sse, strict_json_events
+from fusion_tui.routing.failover import close_reply
 from fusion_tui.upstreams import UpstreamError, UpstreamReply
 
 
@@ -92,10 +93,16 @@ async def relay_json(reply: UpstreamReply, headers: dict[str, str]) -> tuple[web
                                  lambda status, message: error_body(status, message))
 
 
+OPENED_STREAM = web.RequestKey("fusion_opened_stream", web.StreamResponse)
+"""The SSE response `open_stream` started for a request, so a request cancelled mid-stream
+(dropped by a person) can still end that stream with an error event."""
+
+
 async def open_stream(request: web.Request, headers: dict[str, str]) -> web.StreamResponse:
-    """Send the status line and headers of an SSE response."""
+    """Send the status line and headers of an SSE response (kept under `OPENED_STREAM`)."""
     response = web.StreamResponse(status=200, headers={
         **headers, "content-type": "text/event-stream", "cache-control": "no-cache"})
+    request[OPENED_STREAM] = response
     await response.prepare(request)
     return response
 
@@ -123,7 +130,8 @@ class StreamReader(Protocol):
 
     def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
         """Parse and accumulate `chunk`; with `reframe`, the frames to write into a stream we
-        opened ourselves (else nothing: the chunk goes out as it came)."""
+        opened ourselves (else nothing: the chunk goes out as it came). MalformedEvent for an
+        event whose data is not what the protocol allows (not a JSON object)."""
         ...
 
     @property
@@ -148,7 +156,10 @@ async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict
                        started: float, opened: web.StreamResponse | None,
                        reader: StreamReader) -> tuple[web.StreamResponse, Outcome]:
     """Stream an upstream's events to the client as they arrive, in any protocol. A failure
-    after the first byte becomes the protocol's mid-stream error, never a fake normal finish.
+    after the first byte becomes the protocol's mid-stream error, never a fake normal finish:
+    a cut or idle stream, or an event whose data is not JSON (nothing after it is relayed;
+    the chunk that carried it has already gone out, since chunks are written before they are
+    parsed).
     With `opened` (a stream we already started, e.g. while a council sat) the events are
     re-framed into it; otherwise the bytes pass through untouched."""
     response = opened or await open_stream(request, headers)
@@ -165,8 +176,11 @@ async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict
                 await response.write(frame)
     except UpstreamError as exc:
         outcome.error = str(exc)
+    except MalformedEvent as exc:
+        # Nothing after the bad event is relayed: a broken stream never ends as a normal one.
+        outcome.error = f"upstream sent a malformed event: {exc}"
     finally:
-        await reply.close()
+        await close_reply(reply)
     relayed_error = reader.upstream_error()
     if outcome.error is None and relayed_error is not None:
         outcome.error = relayed_error
@@ -193,7 +207,7 @@ class MessagesStream:
     def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
         """Accumulate the events; re-frame them when the stream is ours."""
         frames: list[bytes] = []
-        for event, payload in json_events(self.parser, chunk):
+        for event, payload in strict_json_events(self.parser, chunk):
             name = event.event or str(payload.get("type", ""))
             self.acc.add(name, payload)
             if reframe:

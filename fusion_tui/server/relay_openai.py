@@ -9,7 +9,7 @@ from aiohttp import web
 
 from fusion_tui.protocols.openai import ChatAccumulator, error_body, response_content
 from fusion_tui.protocols.openai_stream import error_frame
-from fusion_tui.protocols.sse import SSEParser
+from fusion_tui.protocols.sse import MalformedEvent, SSEParser
 from fusion_tui.server.relay import Outcome, relay_events, relay_json_with
 from fusion_tui.upstreams import UpstreamReply
 
@@ -50,9 +50,10 @@ class ChatStream:
         self.acc = ChatAccumulator()
 
     def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
-        """Accumulate the chunks."""
+        """Accumulate the chunks; MalformedEvent for data that is neither JSON nor [DONE]."""
         for event in self.parser.feed(chunk):
-            self.acc.add(event.data)
+            if event.data and not self.acc.add(event.data):
+                raise MalformedEvent(f"chunk data is not a JSON object: {event.data[:80]!r}")
         return [chunk] if reframe else []
 
     @property

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import pytest
+
 from fusion_tui.routing.failover import Attempt, CircuitBreakers, call_with_failover
 from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
 
@@ -89,15 +91,16 @@ async def test_stream_that_dies_before_its_first_byte_fails_over() -> None:
         yield b""  # pragma: no cover
 
     async def fine() -> AsyncIterator[bytes]:
-        yield b"event: a\n\n"
-        yield b"event: b\n\n"
+        yield b"event: a\ndata: {}\n\n"
+        yield b"event: b\ndata: {}\n\n"
 
     call, _ = scripted({"a": [UpstreamReply(200, {}, stream=dead())],
                         "b": [UpstreamReply(200, {}, stream=fine())]})
     result = await call_with_failover(["a", "b"], call, CircuitBreakers())
     assert result.upstream_id == "b" and result.reply is not None
     assert result.reply.stream is not None
-    assert [c async for c in result.reply.stream] == [b"event: a\n\n", b"event: b\n\n"]
+    assert [c async for c in result.reply.stream] == [b"event: a\ndata: {}\n\n",
+                                                      b"event: b\ndata: {}\n\n"]
 
 
 def test_breaker_opens_half_opens_and_backs_off_with_a_cap() -> None:
@@ -134,3 +137,59 @@ async def test_open_breaker_is_skipped() -> None:
     call, calls = scripted({"a": [ok()], "b": [ok()]})
     result = await call_with_failover(["a", "b"], call, breakers)
     assert calls == ["b"] and result.upstream_id == "b"
+
+
+class Stream:
+    """A scripted stream that says whether it was closed."""
+
+    def __init__(self, *chunks: bytes) -> None:
+        self.chunks = list(chunks)
+        self.closed = False
+
+    def __aiter__(self) -> Stream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.chunks:
+            raise StopAsyncIteration
+        return self.chunks.pop(0)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def streamed(stream: Stream) -> UpstreamReply:
+    return UpstreamReply(200, {}, stream=stream)
+
+
+@pytest.mark.parametrize("garbage", [b"data: {not json\n\n", b"data: [1, 2]\n\n",
+                                     b'data: "text"\n\n'])
+async def test_malformed_first_event_fails_over_and_the_bad_stream_is_closed(
+        garbage: bytes) -> None:
+    bad = Stream(b'event: message_start\ndata: {"type":"message_start"}\n\n' + garbage)
+    call, calls = scripted({"a": [streamed(bad)],
+                            "b": [streamed(Stream(b'data: {"ok":1}\n\n'))]})
+    failures: list[Attempt] = []
+    result = await call_with_failover(["a", "b"], call, CircuitBreakers(),
+                                      on_failure=lambda a, r: failures.append(a))
+    assert calls == ["a", "b"] and result.upstream_id == "b"
+    assert "a: malformed first event" in failures[0].error
+    assert bad.closed
+
+
+async def test_peek_waits_for_the_first_event_and_gives_everything_back() -> None:
+    parts = [b": keep-alive\n\n", b"event: message_start\nda", b'ta: {"a":1}\n\n',
+             b"data: {not json\n\n"]
+    call, _ = scripted({"a": [streamed(Stream(*parts))]})
+    result = await call_with_failover(["a"], call, CircuitBreakers())
+    assert result.reply is not None and result.reply.stream is not None
+    assert [c async for c in result.reply.stream] == parts  # later garbage is the relay's
+
+
+async def test_done_first_is_an_event_and_comments_alone_are_not() -> None:
+    call, _ = scripted({"a": [streamed(Stream(b"data: [DONE]\n\n"))],
+                        "b": [streamed(Stream(b": ping\n\n", b"event: x\n\n"))]})
+    result = await call_with_failover(["a"], call, CircuitBreakers())
+    assert result.reply is not None and result.reply.ok
+    result = await call_with_failover(["b"], call, CircuitBreakers())
+    assert result.reply is None and str(result.error) == "b: stream ended before any event"
