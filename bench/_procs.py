@@ -1,4 +1,5 @@
-"""Shared helpers for benchmarks: free ports, child servers, CPU time of a process."""
+"""Shared helpers for benchmarks: free ports, child servers, CPU time of a process, and the
+reference tools (the shared fake upstream and load generator)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,22 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_TOOLS = Path(os.environ.get("FUSION_BENCH_TOOLS", REPO.parent / "shared" / "bench-tools"))
+"""Where the reference tools are: $FUSION_BENCH_TOOLS, else ../shared/bench-tools beside the
+repository."""
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def bench_tool(name: str) -> Path:
+    """The reference tool `name` (e.g. "loadgen.py"); when it is missing, the benchmark stops
+    with one line saying where it looked and how to point at the tools (no traceback)."""
+    path = BENCH_TOOLS / name
+    if not path.is_file():
+        origin = ("FUSION_BENCH_TOOLS" if "FUSION_BENCH_TOOLS" in os.environ
+                  else "the default, ../shared/bench-tools beside the repository")
+        raise SystemExit(f"bench: reference tool {name} not found in {BENCH_TOOLS} (from "
+                         f"{origin}); set FUSION_BENCH_TOOLS to the folder holding "
+                         "fake_upstream.py and loadgen.py")
+    return path
 
 
 def free_port() -> int:
@@ -95,9 +111,7 @@ def fusion_proxy(upstream_port: int, protocol: str = "anthropic", record: str = 
 @contextmanager
 def fake_upstream(*extra: str) -> Iterator[int]:
     """The shared reference fake upstream; yields its port."""
+    script = bench_tool("fake_upstream.py")
     port = free_port()
-    script = BENCH_TOOLS / "fake_upstream.py"
-    if not script.exists():
-        raise SystemExit(f"{script} not found (set FUSION_BENCH_TOOLS to shared/bench-tools)")
     with child([sys.executable, str(script), "--port", str(port), *extra], port):
         yield port

@@ -1,6 +1,7 @@
 """Soak: N concurrent streaming sessions through `fusion-tui serve` for a fixed time against
 the simulated upstream (loopback only; stops by itself). Reports errors (must be 0), latency
-p50/p99, and the proxy's RSS and open file descriptors at start and end (growth < 10%).
+p50/p99, and the proxy's RSS and open file descriptors at start and end. Exits 1 on any
+error, or when RSS or the open fds grew more than 10%.
 
 Run: `python -m bench.soak [--sessions 50] [--seconds 60]`.
 """
@@ -19,6 +20,9 @@ import aiohttp
 import yaml
 
 from bench._procs import child, free_port, open_fds, rss_mb
+
+MAX_GROWTH = 0.10
+"""The most RSS or open file descriptors may grow from the start to the end of the soak."""
 
 BODY = {"model": "m", "max_tokens": 200, "stream": True, "system": "You are a coding agent.",
         "messages": [{"role": "user", "content": "explain what this function does: "
@@ -88,10 +92,16 @@ def main() -> int:
           f"{cuts[49]:>8.1f} {cuts[98]:>8.1f} {f'{rss0:.0f} -> {rss1:.0f}':>18} "
           f"{f'{fds0} -> {fds1}':>15}")
     growth = (rss1 - rss0) / rss0 if rss0 else 0.0
-    print(f"RSS growth {growth:+.1%}, fd growth {fds1 - fds0:+d}")
+    fd_growth = (fds1 - fds0) / fds0 if fds0 else 0.0
+    print(f"RSS growth {growth:+.1%}, fd growth {fds1 - fds0:+d} ({fd_growth:+.1%})")
     for sample in errors[:5]:
         print("error:", sample)
-    return 1 if errors or growth > 0.10 else 0
+    failures = [what for what, failed in (
+        (f"{len(errors)} errors", bool(errors)), (f"RSS grew {growth:.1%}", growth > MAX_GROWTH),
+        (f"open fds grew {fd_growth:.1%}", fd_growth > MAX_GROWTH)) if failed]
+    if failures:
+        print("FAILED: " + ", ".join(failures))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -20,6 +20,23 @@ request's own, so a fusion-tui behind this one never fans out again (the recursi
 Set per request by the handler; tasks it starts (advisors, the judge) inherit it."""
 
 
+SECRET_HEADERS = frozenset({"x-api-key", "authorization", "api-key"})
+"""Request headers whose values are credentials (a Bearer token without its scheme)."""
+
+
+def redact_secrets(payload: bytes, headers: dict[str, str]) -> bytes:
+    """`payload` with every credential sent in `headers` replaced by `[redacted]`. Some
+    upstreams quote the key they were given in an error, and errors reach the client, the
+    events, the recordings, the log and the screen."""
+    for name, value in headers.items():
+        if name.lower() not in SECRET_HEADERS:
+            continue
+        secret = value[7:].strip() if value[:7].lower() == "bearer " else value.strip()
+        if secret:
+            payload = payload.replace(secret.encode(), b"[redacted]")
+    return payload
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds form only)."""
     if not value:
@@ -79,6 +96,8 @@ class HttpTransport:
             raise UpstreamError(f"{sid}: reply cut: {exc}") from exc
         finally:
             resp.release()
+        if resp.status >= 400:
+            payload = redact_secrets(payload, headers)
         return UpstreamReply(resp.status, out_headers, body=payload)
 
     async def get_json(self, url: str, headers: dict[str, str]) -> Any:
