@@ -1,9 +1,14 @@
 """The steering API: everything a person (the dashboard, or a script) can do to the running
-core. Every act publishes `SteeringApplied` and shows in the next route's reason."""
+core. Every act publishes `SteeringApplied` and shows as `override:<source>` in the route
+reason of the next response of each session it affects: one session's next response for a
+session act, every session's next response (once each) for a global one. A briefing decision
+is said in the held request's own route instead; a drop in the dropped request's answer and
+in the session's next response."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -36,7 +41,7 @@ class InFlight:
 
     session_id: str
     task: asyncio.Task[object] | None
-    dropped: bool = False
+    dropped_by: str | None = None
 
 
 class Controls:
@@ -54,14 +59,23 @@ class Controls:
         self.muted_globally: set[str] = set()
         self.council_globally: bool | None = None
         self.inflight: dict[str, InFlight] = {}
+        # Global acts are counted, not fanned out over the sessions: a session whose last
+        # seen generation is behind the counter has global acts it has not been told about.
+        self._generation = 0
+        self._global_sources: dict[str, int] = {}
+        self._seen: OrderedDict[str, int] = OrderedDict()
+        self._seen_max = max(1, pins.max_sessions)
 
     def _session(self, session_id: str) -> SessionSteering:
         return self.sessions.setdefault(session_id, SessionSteering())
 
     def _applied(self, action: str, target: str = "", value: str = "",
-                 session_id: str = "", source: str = "ui") -> None:
-        if session_id:
+                 session_id: str = "", source: str = "ui", note: bool = True) -> None:
+        if note and session_id:
             self._session(session_id).note = f"override:{source}"
+        elif note:
+            self._generation += 1
+            self._global_sources[source] = self._generation
         self.publish(SteeringApplied(session_id=session_id, action=action, target=target,
                                      value=value, source=source))
 
@@ -90,22 +104,41 @@ class Controls:
                       session_id, source)
 
     def tier_for(self, session_id: str) -> tuple[str | None, str | None]:
-        """(tier forced for this request, route reason); consumes a one-shot force."""
-        steering = self.sessions.get(session_id)
-        if steering is None:
-            return None, None
-        tier = steering.next_tier or steering.locked_tier
-        steering.next_tier = None
-        note, steering.note = steering.note, None
-        return tier, (note if tier or note else None)
+        """(tier forced for this request, route reason); consumes a one-shot force and the
+        session's steering note."""
+        tier = self.steered_tier(session_id)
+        return tier, self.take_note(session_id)
 
-    def take_note(self, session_id: str) -> str | None:
-        """The steering note for the session's next route reason, once."""
+    def steered_tier(self, session_id: str) -> str | None:
+        """The tier a person forced or locked for this request; consumes a one-shot force."""
         steering = self.sessions.get(session_id)
         if steering is None:
             return None
-        note, steering.note = steering.note, None
-        return note
+        tier = steering.next_tier or steering.locked_tier
+        steering.next_tier = None
+        return tier
+
+    def take_note(self, session_id: str) -> str | None:
+        """The steering note for the session's next route reason (`override:<source>`, one
+        per source), once: its own acts since its last response, and every global act it
+        has not been told about yet (a session that starts after a global act is told in
+        its first response)."""
+        steering = self.sessions.get(session_id)
+        note = None
+        if steering is not None:
+            note, steering.note = steering.note, None
+        if not self._generation:
+            return note
+        seen = self._seen.pop(session_id, 0)
+        self._seen[session_id] = self._generation
+        if len(self._seen) > self._seen_max:
+            self._seen.popitem(last=False)
+        if seen == self._generation:
+            return note
+        notes = [f"override:{src}" for src, gen in self._global_sources.items() if gen > seen]
+        if note and note not in notes:
+            notes.insert(0, note)
+        return ",".join(notes)
 
     # --- actor and pins --------------------------------------------------------------------
 
@@ -174,12 +207,13 @@ class Controls:
 
     def decide_briefing(self, request_id: str, decision: str, text: str | None = None,
                         source: str = "ui") -> None:
-        """Approve, edit (with `text`) or skip a held briefing."""
+        """Approve, edit (with `text`) or skip a held briefing. The held request's own route
+        says so (`briefing:approved_<source>`, ...); no note is left for the next one."""
         if not self.hold_desk.decide(request_id, decision, text, source):
             raise SteeringError(f"no briefing is held for request {request_id}")
         flight = self.inflight.get(request_id)
         self._applied(f"briefing_{decision}", request_id, "",
-                      flight.session_id if flight else "", source)
+                      flight.session_id if flight else "", source, note=False)
 
     # --- in-flight requests ----------------------------------------------------------------
 
@@ -192,15 +226,21 @@ class Controls:
         self.inflight.pop(request_id, None)
 
     def drop(self, request_id: str, source: str = "ui") -> None:
-        """Cancel an in-flight request (its client gets an error; upstream calls stop)."""
+        """Cancel an in-flight request: its client gets an error whose route reason ends in
+        `override:<source>,dropped`, upstream calls stop, and the session's next response
+        carries `override:<source>` too (its conversation lost a turn)."""
         flight = self.inflight.get(request_id)
         if flight is None or flight.task is None:
             raise SteeringError(f"request {request_id} is not in flight")
-        flight.dropped = True
+        flight.dropped_by = source
         flight.task.cancel(msg=f"dropped by {source}")
         self._applied("drop", request_id, "", flight.session_id, source)
 
     def was_dropped(self, request_id: str) -> bool:
         """Whether the request was dropped by a person."""
+        return self.dropped_by(request_id) is not None
+
+    def dropped_by(self, request_id: str) -> str | None:
+        """Who dropped the request (the act's source), None if nobody did."""
         flight = self.inflight.get(request_id)
-        return bool(flight and flight.dropped)
+        return flight.dropped_by if flight else None

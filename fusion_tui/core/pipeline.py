@@ -64,7 +64,7 @@ async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
     if unknown:
         raise RequestRejected(400, f"x-fusion-panel: unknown upstream ids {', '.join(unknown)} "
                                    f"(known: {', '.join(state.upstreams)})")
-    steered_tier, note = state.controls.tier_for(facts.session_id)
+    steered_tier = state.controls.steered_tier(facts.session_id)
     if steered_tier and overrides.tier is None:
         overrides = dataclasses.replace(overrides, tier=steered_tier, source="ui")
     verdict = None
@@ -76,8 +76,12 @@ async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
                                   reason=f"override:{overrides.source or 'header'}",
                                   overrides={"tier": overrides.tier}))
     plan = state.router.choose(facts.session_id, facts.has_tools, overrides, verdict)
-    if note and overrides.source != "ui":
-        plan.reason = ",".join(filter(None, [plan.reason, note]))
+    # Taken only once the plan exists, so a request refused above leaves it for the next.
+    note = state.controls.take_note(facts.session_id)
+    if note:
+        said = plan.reason.split(",")
+        plan.reason = ",".join(filter(None, [plan.reason, *(n for n in note.split(",")
+                                                             if n not in said)]))
     state.publish(RouteChosen(session_id=facts.session_id, request_id=facts.request_id,
                               mode=plan.mode, tier=plan.tier or "-",
                               upstream_id=plan.upstream_id, route=plan.header))

@@ -17,7 +17,7 @@ from fusion_tui.config.council import CouncilSettings
 from fusion_tui.council import prompts
 from fusion_tui.council.calls import TextResult, gather_texts, stream_text
 from fusion_tui.council.costs import CostBook
-from fusion_tui.council.hold import HoldDesk
+from fusion_tui.council.hold import HoldDecision, HoldDesk
 from fusion_tui.council.transcript import (
     advisor_messages,
     describe_tools,
@@ -38,6 +38,7 @@ from fusion_tui.events.council import (
 from fusion_tui.upstreams.base import Upstream, UpstreamError
 
 ADVISE_NOW = "(Council: give your advice on the agent's next step now.)"
+DECIDED = {"approve": "approved", "edit": "edited", "skip": "skipped"}
 
 
 @dataclass
@@ -169,10 +170,10 @@ class Council:
                 latency_ms=(time.monotonic() - started) * 1000,
             )
         )
-        final = await self._maybe_hold(briefing)
+        final, reason = await self._maybe_hold(briefing)
         if final is None:
-            return CouncilOutcome(None, "skipped", "briefing_skipped", opinions)
-        return CouncilOutcome(prompts.wrap_briefing(final), "briefed", "council", opinions)
+            return CouncilOutcome(None, "skipped", reason, opinions)
+        return CouncilOutcome(prompts.wrap_briefing(final), "briefed", reason, opinions)
 
     def _failed(
         self, reason: str, opinions: list[Opinion], detail: str | None = None
@@ -251,12 +252,13 @@ class Council:
             raise UpstreamError(f"{judge}: the briefing was empty")
         return result.text
 
-    async def _maybe_hold(self, briefing: str) -> str | None:
+    async def _maybe_hold(self, briefing: str) -> tuple[str | None, str]:
+        """The briefing the actor gets (None: none) and the route reason saying so."""
         s = self.ctx.settings
         desk = self.ctx.hold_desk
         wanted = s.hold == "always" or (s.hold == "plan" and self.ctx.tier == "plan")
         if not wanted or desk is None or not desk.attached:
-            return briefing
+            return briefing, "council"
         self.ctx.publish(
             BriefingHeld(
                 session_id=self.sid, request_id=self.rid, text=briefing, timeout_s=s.hold_timeout_s
@@ -274,4 +276,12 @@ class Council:
                 source=decision.source,
             )
         )
-        return decision.text
+        return decision.text, briefing_reason(decision)
+
+
+def briefing_reason(decision: HoldDecision) -> str:
+    """The route reason for a held briefing's fate: `briefing:approved_<source>`,
+    `briefing:edited_<source>`, `briefing:skipped_<source>` or `briefing:timeout`."""
+    if decision.decision == "timeout":
+        return "briefing:timeout"
+    return f"briefing:{DECIDED[decision.decision]}_{decision.source}"

@@ -175,12 +175,18 @@ class Router:
         return overrides.mode or self.mode
 
     def actor_order(self, session_id: str) -> list[str]:
-        """The actor pool, the session's pinned actor first."""
+        """The actor pool, the session's pinned actor first. A pin outside the pool (a person
+        swapped the actor to another configured upstream) still comes first, the pool after
+        it for failover; a pin to an upstream no longer configured is ignored."""
         pool = list(self.settings.pools.actor)
         pinned = self.pins.get(session_id) if session_id else None
+        if pinned is None:
+            return pool
         if pinned in pool:
             pool.remove(pinned)
-            pool.insert(0, pinned)
+        elif not any(u.id == pinned for u in self.settings.upstreams):
+            return pool
+        pool.insert(0, pinned)
         return pool
 
     def choose(self, session_id: str = "", has_tools: bool = False,

@@ -26,8 +26,9 @@ from fusion_tui.council.calls import TextResult, stream_text
 from fusion_tui.council.orchestrator import Council, CouncilContext
 from fusion_tui.council.panel import PanelResult, gather_answers, judge_request, pick_ranked
 from fusion_tui.events.council import ActorStarted
+from fusion_tui.routing.explain import format_route
 from fusion_tui.routing.router import RoutePlan
-from fusion_tui.server.relay import Outcome, open_stream
+from fusion_tui.server.relay import OPENED_STREAM, Outcome, open_stream
 from fusion_tui.upstreams import UpstreamError, UpstreamReply
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class Turn:
     stage: str = "actor"
     reply: UpstreamReply | None = None
     opened: web.StreamResponse | None = None
+    plan: RoutePlan | None = None
 
     @property
     def stream(self) -> bool:
@@ -147,6 +149,7 @@ class Turn:
     async def direct(self, plan: RoutePlan, body: dict[str, Any] | None = None,
                      extra_reason: str | None = None) -> web.StreamResponse:
         """Call the plan's candidates with failover and relay the answer."""
+        self.plan = plan
         sent = self.body if body is None else body
         headers = self.facts.headers
         result = await call_upstreams(self.state, self.facts, plan,
@@ -164,6 +167,7 @@ class Turn:
 
     async def council(self, plan: RoutePlan, call: CouncilCall) -> web.StreamResponse:
         """Advisors deliberate, the judge briefs, the actor acts with the real tools."""
+        self.plan = plan
         plan.council = call.advisors
         plan.actor = plan.upstream_id
         await self._open(plan.header_for(None, "council"))
@@ -182,6 +186,7 @@ class Turn:
 
     async def panel(self, plan: RoutePlan) -> web.StreamResponse:
         """Members answer in parallel; the judge fuses them (synthesize) or picks one (rank)."""
+        self.plan = plan
         settings = self.state.settings.panel
         await self._open(plan.header_for(plan.panel[0], f"panel:{settings.method}"))
         ctx = CouncilContext(self.facts.session_id, self.facts.request_id,
@@ -261,9 +266,23 @@ class Turn:
         return await self._relay(converted, plan.header_for(chosen.member, reason))
 
     async def dropped(self) -> web.StreamResponse:
-        """The answer to a request a person dropped from the dashboard."""
-        message = "request dropped by the operator (fusion-tui dashboard)"
-        return await self._fail(500, message, self.route or "dropped")
+        """The answer to a request a person dropped from the dashboard: an error whose route
+        (the plan so far, or just the mode when none was made yet) ends in the reason
+        `override:<source>,dropped`."""
+        source = self.state.controls.dropped_by(self.facts.request_id) or "ui"
+        message = f"request dropped by the operator (fusion-tui, {source})"
+        relayed = self.request.get(OPENED_STREAM)
+        if self.opened is None and relayed is not None and relayed.prepared:
+            self.opened = relayed  # dropped mid-relay: end the stream the client already has
+        plan = self.plan
+        if plan is None:
+            route = format_route(self.state.router.mode, None, "-",
+                                 reason=f"override:{source},dropped")
+        else:
+            said = plan.reason.split(",")
+            extra = ",".join(n for n in (f"override:{source}", "dropped") if n not in said)
+            route = plan.header_for(self.served_by or None, extra)
+        return await self._fail(500, message, route)
 
     def elapsed_ms(self) -> float:
         """Milliseconds since the request arrived."""

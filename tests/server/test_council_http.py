@@ -202,6 +202,7 @@ async def test_held_briefing_edited_by_a_person_is_what_the_actor_gets(
     runtime.state.controls.decide_briefing(request_id, "edit", "ONLY READ, NEVER WRITE")
     reply = await task
     assert reply.status == 200
+    assert reply.headers["x-fusion-route"].endswith("reason=override:tier,briefing:edited_ui")
     assert "ONLY READ, NEVER WRITE" in fake.requests[-1].body["messages"][-1]["content"][-1][
         "text"]
     assert [e.kind for e in seen if e.kind.startswith("briefing_")][-2:] == [
@@ -268,7 +269,9 @@ async def test_trigger_always_convenes_on_every_tool_turn_and_off_is_said(make_s
     assert "council=adv1+adv2" in reply.headers["x-fusion-route"]
     runtime.state.controls.set_council(False)
     off = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN)
-    assert off.headers["x-fusion-route"].endswith("reason=council_off")
+    assert off.headers["x-fusion-route"].endswith("reason=override:ui,council_off")
+    again = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN)
+    assert again.headers["x-fusion-route"].endswith("reason=council_off")  # told once
     plain = await call(runtime.address, "POST", "/v1/messages", json_body={
         k: v for k, v in TOOL_TURN.items() if k != "tools"} | {"messages": [
             {"role": "user", "content": "hi"}]})
@@ -303,3 +306,146 @@ async def test_actor_failing_after_the_council_opened_the_stream_is_a_clean_erro
         except openai.APIError as exc:
             failed = "simulated fault on actor" in str(exc)
     assert failed
+
+
+def reasons(route: str) -> list[str]:
+    """The reason tokens of an x-fusion-route value."""
+    for part in route.split("; "):
+        if part.startswith("reason="):
+            return part.removeprefix("reason=").split(",")
+    return []
+
+
+async def plan_turn(runtime, session: str = "s1") -> Any:
+    """One non-streamed tool turn at the plan tier in `session`."""
+    return await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN,
+                      headers={"x-fusion-tier": "plan", "x-fusion-session": session})
+
+
+def convened(seen: list[Event], session: str) -> list[list[str]]:
+    """The advisors of each council that convened for `session`."""
+    return [e.advisors for e in seen  # type: ignore[attr-defined]
+            if e.kind == "council_convened" and e.session_id == session]
+
+
+async def test_muting_an_advisor_in_one_session_leaves_it_out_of_that_sessions_council(
+        make_settings, start_proxy):
+    runtime = await start_proxy(council_settings(make_settings))
+    seen = events_of(runtime)
+    runtime.state.controls.mute_advisor("adv1", session_id="s1")
+    muted = await plan_turn(runtime, "s1")
+    assert "council=adv2;" in muted.headers["x-fusion-route"]
+    assert reasons(muted.headers["x-fusion-route"]) == ["override:tier", "override:ui", "council"]
+    other = await plan_turn(runtime, "s2")
+    assert "council=adv1+adv2;" in other.headers["x-fusion-route"]
+    assert "override:ui" not in reasons(other.headers["x-fusion-route"])
+    assert convened(seen, "s1") == [["adv2"]] and convened(seen, "s2") == [["adv1", "adv2"]]
+    again = await plan_turn(runtime, "s1")
+    assert "council=adv2;" in again.headers["x-fusion-route"]
+    assert "override:ui" not in reasons(again.headers["x-fusion-route"])
+
+
+async def test_muting_an_advisor_everywhere_leaves_it_out_of_every_council(make_settings,
+                                                                          start_proxy):
+    runtime = await start_proxy(council_settings(make_settings))
+    seen = events_of(runtime)
+    await plan_turn(runtime, "s1")
+    runtime.state.controls.mute_advisor("adv2")
+    for session in ("s1", "s2"):
+        reply = await plan_turn(runtime, session)
+        assert "council=adv1;" in reply.headers["x-fusion-route"]
+        assert "override:ui" in reasons(reply.headers["x-fusion-route"]), session
+        assert convened(seen, session)[-1] == ["adv1"]
+    later = await plan_turn(runtime, "s1")
+    assert "override:ui" not in reasons(later.headers["x-fusion-route"])
+
+
+async def test_council_off_for_one_session(make_settings, start_proxy):
+    runtime = await start_proxy(council_settings(make_settings))
+    seen = events_of(runtime)
+    runtime.state.controls.set_council(False, session_id="s1")
+    off = await plan_turn(runtime, "s1")
+    assert "council=" not in off.headers["x-fusion-route"]
+    assert reasons(off.headers["x-fusion-route"]) == ["override:tier", "override:ui",
+                                                      "council_off"]
+    on = await plan_turn(runtime, "s2")
+    assert "council=adv1+adv2;" in on.headers["x-fusion-route"]
+    assert convened(seen, "s1") == [] and len(convened(seen, "s2")) == 1
+
+
+async def test_council_off_everywhere_reaches_every_sessions_next_turn(make_settings,
+                                                                      start_proxy):
+    runtime = await start_proxy(council_settings(make_settings))
+    runtime.state.controls.set_council(False)
+    for session in ("s1", "s2"):
+        off = await plan_turn(runtime, session)
+        assert "council=" not in off.headers["x-fusion-route"]
+        assert reasons(off.headers["x-fusion-route"]) == ["override:tier", "override:ui",
+                                                          "council_off"]
+    runtime.state.controls.set_council(None)
+    back = await plan_turn(runtime, "s1")
+    assert "council=adv1+adv2;" in back.headers["x-fusion-route"]
+    assert "override:ui" in reasons(back.headers["x-fusion-route"])
+
+
+async def test_forcing_plan_convenes_the_council_and_says_who_asked(make_settings,
+                                                                    start_proxy):
+    runtime = await start_proxy(council_settings(make_settings))
+    runtime.state.controls.force_next_tier("s1", "plan")
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN,
+                       headers={"x-fusion-session": "s1"})
+    assert reply.headers["x-fusion-route"] == (
+        "mode=single; tier=plan; served_by=actor; actor=actor; council=adv1+adv2; "
+        "reason=override:ui,council")
+    after = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN,
+                       headers={"x-fusion-session": "s1"})
+    assert after.headers["x-fusion-route"] == "mode=single; tier=-; served_by=actor"
+
+
+async def held_turn(runtime, session: str = "s1") -> tuple[asyncio.Task[Any], str]:
+    """A tool turn (no tier forced) that waits on the hold desk; its request id."""
+    task = asyncio.create_task(call(runtime.address, "POST", "/v1/messages",
+                                    json_body=TOOL_TURN, headers={"x-fusion-session": session}))
+    for _ in range(250):
+        if runtime.state.hold_desk.pending:
+            break
+        await asyncio.sleep(0.02)
+    [request_id] = runtime.state.hold_desk.pending
+    return task, request_id
+
+
+async def test_hold_always_holds_the_next_council_and_each_decision_names_itself(
+        make_settings, start_proxy):
+    runtime = await start_proxy(council_settings(make_settings, trigger="always"))
+    runtime.state.hold_desk.attached = True
+    seen = events_of(runtime)
+    runtime.state.controls.set_hold("always")
+    task, request_id = await held_turn(runtime)
+    runtime.state.controls.decide_briefing(request_id, "approve")
+    approved = await task
+    assert approved.status == 200
+    assert reasons(approved.headers["x-fusion-route"]) == ["override:ui", "briefing:approved_ui"]
+    task, request_id = await held_turn(runtime)
+    runtime.state.controls.decide_briefing(request_id, "skip", source="script")
+    skipped = await task
+    # The decision is said in the held request's own route, and left for no later one.
+    assert reasons(skipped.headers["x-fusion-route"]) == ["briefing:skipped_script"]
+    started = [e for e in seen if e.kind == "actor_started"]
+    assert [e.briefed for e in started] == [True, False]  # type: ignore[attr-defined]
+    runtime.state.controls.set_hold("off")
+    plain = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN,
+                       headers={"x-fusion-session": "s1"})
+    assert reasons(plain.headers["x-fusion-route"]) == ["override:ui", "council"]
+    assert kinds(seen).count("briefing_held") == 2
+
+
+async def test_a_held_briefing_that_times_out_says_so(make_settings, start_proxy):
+    runtime = await start_proxy(council_settings(make_settings, trigger="always", hold="always",
+                                                 hold_timeout_s=0.2,
+                                                 hold_timeout_action="skip"))
+    runtime.state.hold_desk.attached = True
+    seen = events_of(runtime)
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_TURN)
+    assert reply.status == 200
+    assert reasons(reply.headers["x-fusion-route"]) == ["briefing:timeout"]
+    assert not next(e for e in seen if e.kind == "actor_started").briefed  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,132 @@ async def test_smart_routing_with_the_test_model(make_settings, start_proxy,
     assert health["classifier"]["ready"] is True and health["classifier"]["device"] == "cpu"
     bad = await call(runtime.address, "POST", "/fusion/route", data=b"[]")
     assert bad.status == 400
+
+
+def reasons(route: str) -> list[str]:
+    """The reason tokens of an x-fusion-route value."""
+    for part in route.split("; "):
+        if part.startswith("reason="):
+            return part.removeprefix("reason=").split(",")
+    return []
+
+
+async def test_swap_to_an_upstream_outside_the_actor_pool_serves_the_next_tool_turn(
+        make_settings, start_proxy):
+    settings = make_settings(upstreams=[sim("a"), sim("b"), sim("outside")],
+                             pools={"actor": ["a", "b"]})
+    runtime = await start_proxy(settings)
+    seen = listen(runtime)
+    headers = {"x-fusion-session": "s"}
+    first = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_ASK,
+                       headers=headers)
+    assert "served_by=a" in first.headers["x-fusion-route"]
+    runtime.state.controls.swap_actor("s", "outside")
+    swapped = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_ASK,
+                         headers=headers)
+    assert swapped.headers["x-fusion-route"] == (
+        "mode=single; tier=-; served_by=outside; reason=override:ui")
+    assert runtime.state.router.pins.get("s") == "outside"
+    assert [e.reason for e in seen if e.kind == "session_pinned"] == [  # type: ignore[attr-defined]
+        "first tool turn"]  # never re-pinned back to the pool
+    again = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_ASK,
+                       headers=headers)
+    assert again.headers["x-fusion-route"] == "mode=single; tier=-; served_by=outside"
+
+
+async def test_a_swapped_actor_that_fails_over_to_the_pool_says_so(make_settings, start_proxy):
+    settings = make_settings(upstreams=[sim("a"), sim("outside", fault={"status": 500})],
+                             pools={"actor": ["a"]})
+    runtime = await start_proxy(settings)
+    seen = listen(runtime)
+    runtime.state.controls.swap_actor("s", "outside")
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_ASK,
+                       headers={"x-fusion-session": "s"})
+    assert reply.headers["x-fusion-route"] == (
+        "mode=single; tier=-; served_by=a; reason=override:ui,failover:outside")
+    pinned = next(e for e in seen if e.kind == "session_pinned")
+    assert (pinned.upstream_id, pinned.previous, pinned.reason) == (  # type: ignore[attr-defined]
+        "a", "outside", "failover")
+
+
+async def test_pin_and_unpin_steer_the_next_tool_turn(make_settings, start_proxy):
+    runtime = await start_proxy(make_settings(upstreams=[sim("a"), sim("b")],
+                                              pools={"actor": ["a", "b"]}))
+    headers = {"x-fusion-session": "s"}
+    runtime.state.controls.pin("s", "b")
+    pinned = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_ASK,
+                        headers=headers)
+    assert pinned.headers["x-fusion-route"] == (
+        "mode=single; tier=-; served_by=b; reason=override:ui")
+    runtime.state.controls.unpin("s")
+    assert "s" not in runtime.state.router.pins
+    unpinned = await call(runtime.address, "POST", "/v1/messages", json_body=TOOL_ASK,
+                          headers=headers)
+    assert unpinned.headers["x-fusion-route"] == (
+        "mode=single; tier=-; served_by=a; reason=override:ui")
+    assert runtime.state.router.pins.get("s") == "a"  # pinned afresh by the pool's order
+
+
+async def test_lock_tier_routes_every_request_until_unlocked(make_settings, start_proxy):
+    runtime = await start_proxy(make_settings())
+    headers = {"x-fusion-session": "s"}
+    runtime.state.controls.lock_tier("s", "regular")
+    for _ in range(2):
+        locked = await call(runtime.address, "POST", "/v1/messages", json_body=ASK,
+                            headers=headers)
+        assert locked.headers["x-fusion-route"] == (
+            "mode=single; tier=regular; served_by=sim; reason=override:ui")
+    runtime.state.controls.lock_tier("s", None)
+    unlocked = await call(runtime.address, "POST", "/v1/messages", json_body=ASK,
+                          headers=headers)
+    assert unlocked.headers["x-fusion-route"] == (
+        "mode=single; tier=-; served_by=sim; reason=override:ui")
+    after = await call(runtime.address, "POST", "/v1/messages", json_body=ASK, headers=headers)
+    assert after.headers["x-fusion-route"] == "mode=single; tier=-; served_by=sim"
+
+
+async def wait_for_route(seen: list[Event]) -> str:
+    """The request id of the first request whose route was chosen."""
+    for _ in range(250):
+        chosen = [e for e in seen if e.kind == "route_chosen"]
+        if chosen:
+            return chosen[0].request_id
+        await asyncio.sleep(0.02)
+    raise AssertionError("no route was chosen")
+
+
+async def test_dropping_a_slow_request_answers_its_client_with_the_reason(make_settings,
+                                                                         start_proxy):
+    runtime = await start_proxy(make_settings(upstreams=[sim("slow", first_token_ms=5000)]))
+    seen = listen(runtime)
+    headers = {"x-fusion-session": "s"}
+    task = asyncio.create_task(call(runtime.address, "POST", "/v1/messages", json_body=ASK,
+                                    headers=headers))
+    request_id = await wait_for_route(seen)
+    runtime.state.controls.drop(request_id)
+    reply = await asyncio.wait_for(task, 5)
+    assert reply.status == 500
+    assert reply.json()["type"] == "error"
+    assert "dropped by the operator" in reply.json()["error"]["message"]
+    assert reply.headers["x-fusion-route"] == (
+        "mode=single; tier=-; served_by=slow; reason=override:ui,dropped")
+    finished = next(e for e in seen if e.kind == "response_finished")
+    assert finished.route.endswith("reason=override:ui,dropped")  # type: ignore[attr-defined]
+    assert runtime.state.controls.inflight == {}
+    assert reasons(reply.headers["x-fusion-route"])[-2:] == ["override:ui", "dropped"]
+
+
+async def test_dropping_a_stream_mid_relay_ends_it_with_an_error_event(make_settings,
+                                                                      start_proxy):
+    runtime = await start_proxy(make_settings(upstreams=[sim("slow", first_token_ms=5000)]))
+    seen = listen(runtime)
+    task = asyncio.create_task(call(runtime.address, "POST", "/v1/messages",
+                                    json_body={**ASK, "stream": True}))
+    request_id = await wait_for_route(seen)
+    await asyncio.sleep(0.2)  # the upstream's message_start is relayed by now
+    runtime.state.controls.drop(request_id)
+    reply = await asyncio.wait_for(task, 5)
+    assert reply.status == 200 and reply.text.startswith("event: message_start")
+    assert "event: error" in reply.text and "dropped by the operator" in reply.text
+    assert ": x-fusion-route: mode=single; tier=-; served_by=slow; " \
+           "reason=override:ui,dropped" in reply.text

@@ -78,10 +78,61 @@ async def test_decide_held_briefing_and_drop_in_flight() -> None:
 
     task = asyncio.create_task(serve())
     await asyncio.sleep(0)
-    ctl.drop("r2")
+    ctl.drop("r2", source="script")
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert ctl.was_dropped("r2")
+    assert ctl.was_dropped("r2") and ctl.dropped_by("r2") == "script"
+    assert not ctl.was_dropped("r1") and ctl.dropped_by("nope") is None
     assert events[-1].action == "drop"  # type: ignore[attr-defined]
+    assert ctl.take_note("s") == "override:script"  # the session's next response says it
     with pytest.raises(SteeringError):
         ctl.drop("nope")
+
+
+async def test_a_briefing_decision_leaves_no_note_for_the_next_request() -> None:
+    ctl, events = controls()
+    ctl.track("r1", "s")
+    waiting = asyncio.create_task(ctl.hold_desk.wait("r1", "brief", 5, "approve"))
+    await asyncio.sleep(0)
+    ctl.decide_briefing("r1", "approve")
+    assert (await waiting).decision == "approve"
+    assert events[-1].session_id == "s" and events[-1].action == "briefing_approve"  # type: ignore[attr-defined]
+    assert ctl.take_note("s") is None
+
+
+@pytest.mark.parametrize("act", [
+    lambda ctl: ctl.set_hold("always"),
+    lambda ctl: ctl.set_council(False),
+    lambda ctl: ctl.mute_advisor("a"),
+])
+def test_a_global_act_reaches_every_sessions_next_note_once(act) -> None:
+    ctl, events = controls()
+    ctl.take_note("old")  # a session seen before the act
+    act(ctl)
+    assert events[-1].session_id == ""
+    for session in ("old", "s1", "s2"):  # s1, s2: first seen after the act
+        assert ctl.tier_for(session) == (None, "override:ui")
+        assert ctl.take_note(session) is None
+
+
+def test_global_and_session_notes_merge_by_source() -> None:
+    ctl, _ = controls()
+    ctl.set_hold("plan", source="script")
+    ctl.mute_advisor("b", session_id="s")
+    ctl.set_council(False)
+    assert ctl.take_note("s") == "override:script,override:ui"  # one token per source
+    assert ctl.take_note("t") == "override:script,override:ui"
+    ctl.set_hold("off", source="script")
+    assert ctl.take_note("s") == "override:script"  # only what came after its last note
+    ctl.lock_tier("s", "plan")
+    assert ctl.take_note("s") == "override:ui"
+    assert ctl.take_note("t") == "override:script"
+
+
+def test_the_seen_table_is_bounded() -> None:
+    ctl = Controls(["a"], PinTable(max_sessions=2), lambda event: None, HoldDesk())
+    ctl.set_hold("plan")
+    for session in ("s1", "s2", "s3"):
+        assert ctl.take_note(session) == "override:ui"
+    assert len(ctl._seen) == 2
+    assert ctl.take_note("s3") is None

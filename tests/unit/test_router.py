@@ -53,6 +53,16 @@ def test_requests_with_tools_go_to_the_pinned_actor() -> None:
                          verdict=verdict("plan")).candidates == ["a1", "a2"]
 
 
+def test_a_pin_outside_the_actor_pool_comes_first_with_the_pool_after_it() -> None:
+    router = Router(settings())
+    router.pins.pin("s", "r2")  # a person swapped the actor to a configured non-actor
+    assert router.actor_order("s") == ["r2", "a1", "a2"]
+    plan = router.choose("s", has_tools=True, verdict=verdict("plan"))
+    assert plan.candidates == ["r2", "a1", "a2"] and plan.actor == "r2"
+    router.pins.pin("s", "gone")  # no longer configured: ignored, never called
+    assert router.actor_order("s") == ["a1", "a2"]
+
+
 def test_pin_table_is_bounded_lru() -> None:
     only = [{"id": "a", "type": "simulated", "model": "a"}]
     router = Router(load_settings(os.devnull, upstreams=only, pools={"actor": ["a"]},
