@@ -27,10 +27,25 @@ if TYPE_CHECKING:
 
 EXIT_CONFIG = 2
 
+BUNDLED_CONFIG = Path(__file__).resolve().parent / "config" / "bundled.yaml"
+"""The repository's config.yaml, shipped as package data: `demo` and `run` use it when no
+config file is found (simulated models only, no API keys needed)."""
 
-def _load(args: argparse.Namespace) -> Settings:
+
+def config_file(args: argparse.Namespace,
+                *, bundled: bool = False) -> tuple[Path | None, str | None]:
+    """The config file in use: --config, else $FUSION_CONFIG, else ./config.yaml; with none
+    of them and `bundled`, BUNDLED_CONFIG and a notice that says so (else None)."""
+    path = resolve_config_path(args.config)
+    if path is None and bundled:
+        return BUNDLED_CONFIG, (f"no config file (--config, $FUSION_CONFIG or ./config.yaml): "
+                                f"running the bundled {BUNDLED_CONFIG} (simulated models)")
+    return path, None
+
+
+def _load(args: argparse.Namespace, path: Path | None = None) -> Settings:
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(path or args.config)
     except ConfigError as exc:
         print(f"fusion-tui: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from exc
@@ -132,18 +147,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the proxy with the dashboard in the same event loop."""
-    settings = _load(args)
+    source, notice = config_file(args, bundled=True)
+    settings = _load(args, source)
     path = log_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     _log_to(logging.FileHandler(path, encoding="utf-8"))
+    if notice:
+        logging.getLogger(__name__).warning("%s", notice)
     from fusion_tui.tui.app import run_dashboard
 
-    return run_dashboard(settings)
+    return run_dashboard(settings, config_file=source, notices=[notice] if notice else [])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """A scripted agent session through the real proxy: in the dashboard, or --headless."""
-    settings = _load(args)
+    source, notice = config_file(args, bundled=True)
+    settings = _load(args, source)
     if args.pause is None:
         args.pause = 0.0 if args.headless else 4.0
     if args.headless:
@@ -151,14 +170,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         _log_to(logging.StreamHandler(sys.stderr))
         logging.getLogger().setLevel(logging.WARNING)
+        print(f"fusion-tui: config {source or '(defaults and environment)'}"
+              f"{' (bundled)' if notice else ''}", file=sys.stderr)
         results = asyncio.run(run_headless(settings, pause_s=args.pause))
         return 0 if results and all(r.ok for r in results) else 1
     path = log_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     _log_to(logging.FileHandler(path, encoding="utf-8"))
+    if notice:
+        logging.getLogger(__name__).info("%s", notice)
     from fusion_tui.tui.app import run_demo
 
-    return run_demo(settings, pause_s=args.pause)
+    return run_demo(settings, pause_s=args.pause, config_file=source)
 
 
 def _sessions_folder(args: argparse.Namespace) -> Path:
@@ -209,7 +232,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 0
     from fusion_tui.tui.app import run_replay
 
-    return run_replay(recording, speed=args.speed)
+    return run_replay(recording, speed=args.speed, config_file=config_file(args)[0])
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -230,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE",
-                        help="config file (default: $FUSION_CONFIG or ./config.yaml)")
+                        help="config file (default: $FUSION_CONFIG or ./config.yaml; run and "
+                             "demo fall back to the bundled one)")
     sub = parser.add_subparsers(dest="command")
     listening = argparse.ArgumentParser(add_help=False)
     listening.add_argument("--allow-remote-without-auth", action="store_true",

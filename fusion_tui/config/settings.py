@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
+from fusion_tui.config.keymap import check_keymap
 
 UpstreamType = Literal["anthropic", "openai", "openai-compatible", "openai-responses", "codex",
                        "ollama", "simulated"]
@@ -216,9 +217,15 @@ class Settings(BaseSettings):
     """The panel for tool-free hard requests."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Dashboard key remapping: binding id -> keys (comma-separated), e.g.
-    {tier_plan: "3,f3"}. The ids are listed in docs/dashboard.md and on the help screen."""
+    {tier_plan: "3,f3"}. The ids are listed in docs/dashboard.md and on the help screen; an
+    unknown id is an error."""
     ui: UiSettings = Field(default_factory=lambda: UiSettings())
     """Dashboard appearance."""
+
+    @field_validator("keymap")
+    @classmethod
+    def _check_keymap(cls, keymap: dict[str, str]) -> dict[str, str]:
+        return check_keymap(keymap)
 
     @model_validator(mode="after")
     def _check_references(self) -> Settings:

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.text import Text
@@ -19,7 +19,7 @@ from fusion_tui.config import Settings
 from fusion_tui.core import Runtime
 from fusion_tui.core.controls import Controls
 from fusion_tui.events import EventBus
-from fusion_tui.sessions.replay import Recording, RecordingError, read_recording
+from fusion_tui.sessions.replay import Recording
 from fusion_tui.tui.bridge import FLUSH_HZ, EventBridge
 from fusion_tui.tui.screens import DashboardScreen
 from fusion_tui.tui.screens.replay import ReplayScreen
@@ -41,7 +41,9 @@ class FusionApp(App[None]):
     """The proxy's dashboard. With a `runtime` it starts the proxy once its first frame is on
     screen and stops it on quit; without one (replay, tests) it only shows what is published
     on `bus`. Steering keys act through `controls` (the runtime's by default). With `replay`
-    the first screen plays that recording instead."""
+    the first screen plays that recording instead. User themes are looked for in
+    `user_themes_dir` (default `$XDG_CONFIG_HOME/fusion-tui/themes`), then in a `themes/`
+    folder next to `config_file`; `notices` are shown as warnings once the screen is up."""
 
     TITLE = "fusion-tui"
     CSS_PATH = ["styles/app.tcss", "styles/dashboard.tcss"]
@@ -54,6 +56,7 @@ class FusionApp(App[None]):
                  info: StatusInfo | None = None, *, controls: Controls | None = None,
                  max_rows: int = 500, flush_hz: float = FLUSH_HZ, error_hold_s: float = 2.0,
                  themes_dir: Path = THEMES_DIR, user_themes_dir: Path | None = None,
+                 config_file: Path | None = None, notices: Sequence[str] = (),
                  state_path: Path | None = None, keymap: dict[str, str] | None = None,
                  theme: str | None = None, replay: Recording | None = None,
                  speed: float = 1.0, sessions_dir: Path | None = None,
@@ -75,10 +78,11 @@ class FusionApp(App[None]):
         self.sessions_dir = sessions_dir
         self.clock = clock
         self.state_path = state_path
+        self.notices = list(notices)
         # subscribe now, so nothing published between construction and mount is missed
         self.bridge = EventBridge(bus.subscribe(), self.event_sinks, flush_hz=flush_hz)
         self._sinks: tuple[Screen[None] | None, list[MessagePump]] = (None, [])
-        found = discover(themes_dir, user_themes_dir)
+        found = discover(themes_dir, user_themes_dir, config_file)
         self.theme_errors = found.errors
         self.theme_names = found.names
         for theme_obj in found.themes:
@@ -122,6 +126,8 @@ class FusionApp(App[None]):
         self.run_worker(self.bridge.run(), name="event-bridge", group="bridge",
                         exit_on_error=True)
         status = self.status_bar
+        for notice in self.notices:
+            self.notify(notice, title="config", severity="warning", timeout=10)
         for problem in self.theme_errors:
             self.notify(problem, title="theme", severity="error", timeout=8)
         if self.theme_errors:
@@ -192,13 +198,8 @@ class FusionApp(App[None]):
             self.notify("no sessions folder", severity="warning")
             return
 
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            try:
-                recording = read_recording(Path(path))
-            except RecordingError as exc:
-                self.notify(str(exc), title="cannot replay", severity="error")
+        def chosen(recording: Recording | None) -> None:
+            if recording is None:
                 return
             info = StatusInfo(source=f"replay: {recording.path.name}",
                               upstreams=self.info.upstreams,
@@ -228,11 +229,14 @@ async def _run(app: FusionApp, runtime: Runtime) -> None:
 
 
 def run_dashboard(settings: Settings,
-                  on_started: Callable[[FusionApp, str], None] | None = None) -> int:
+                  on_started: Callable[[FusionApp, str], None] | None = None, *,
+                  config_file: Path | None = None, notices: Sequence[str] = ()) -> int:
     """Run the proxy and its dashboard in one event loop until the user quits.
 
-    Returns the exit code: 0 after a normal quit, non-zero when the proxy could not start
-    (the reason is printed after the terminal is restored).
+    `config_file` is the file `settings` came from (themes are also looked for next to it);
+    `notices` are shown once the dashboard is up. Returns the exit code: 0 after a normal
+    quit, non-zero when the proxy could not start (the reason is printed after the terminal
+    is restored).
     """
     try:
         runtime = Runtime(settings)
@@ -241,7 +245,8 @@ def run_dashboard(settings: Settings,
         return EXIT_START_FAILED
     app = FusionApp(runtime.bus, runtime, StatusInfo.from_settings(settings),
                     keymap=settings.keymap, theme=settings.ui.theme,
-                    sessions_dir=settings.sessions.path, on_started=on_started)
+                    sessions_dir=settings.sessions.path, on_started=on_started,
+                    config_file=config_file, notices=notices)
     tune_gc()
     asyncio.run(_run(app, runtime))
     return app.return_code or 0
@@ -292,14 +297,16 @@ def demo_starter(pause_s: float) -> Callable[[FusionApp, str], None]:
     return start
 
 
-def run_demo(settings: Settings, pause_s: float = 4.0) -> int:
+def run_demo(settings: Settings, pause_s: float = 4.0, *, config_file: Path | None = None,
+             notices: Sequence[str] = ()) -> int:
     """The dashboard with the proxy, and the scripted demo client started once the proxy
     listens (fusion_tui.demo). Returns the exit code, as `run_dashboard`."""
-    return run_dashboard(settings, on_started=demo_starter(pause_s))
+    return run_dashboard(settings, on_started=demo_starter(pause_s), config_file=config_file,
+                         notices=notices)
 
 
 def run_replay(recording: Recording, speed: float = 1.0,
-               settings: Settings | None = None) -> int:
+               settings: Settings | None = None, *, config_file: Path | None = None) -> int:
     """Play `recording` in the dashboard on a fresh bus (no proxy runs). Returns 0 on quit."""
     info = StatusInfo(source=f"replay: {recording.path.name}")
     if settings is not None:
@@ -307,6 +314,6 @@ def run_replay(recording: Recording, speed: float = 1.0,
     app = FusionApp(EventBus(), info=info, replay=recording, speed=speed,
                     keymap=settings.keymap if settings else None,
                     theme=settings.ui.theme if settings else None,
-                    sessions_dir=recording.path.parent)
+                    sessions_dir=recording.path.parent, config_file=config_file)
     app.run()
     return app.return_code or 0

@@ -2,7 +2,8 @@
 
 Plain data folded from events (no Textual here), so widgets and tests share one truth.
 Everything is bounded: the newest `max_sessions` sessions, the newest `max_turns` turns each,
-the newest `max_tools` tool calls a turn.
+the newest `max_tools` tool calls a turn; what points at turns (the held briefings) forgets a
+turn when it goes.
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class TurnView:
     briefing_state: str = ""  # writing | ready | held | approve | edit | skip | timeout
     held_timeout_s: float = 0.0
     held_at: float | None = None
+    """When the held briefing reached the screen, by the room's clock (its countdown starts
+    then; None until it is shown, and again when the briefing is held anew)."""
     actor: str = ""
     briefed: bool | None = None
     tools: list[ToolCallView] = field(default_factory=list)
@@ -174,7 +177,7 @@ class RoomModel:
         self.max_sessions = max_sessions
         self.sessions: OrderedDict[str, SessionView] = OrderedDict()
         self.held: dict[str, str] = {}
-        """Held briefings: request id -> session id."""
+        """Held briefings: request id -> session id (only turns still in a history)."""
         self.total_cost_usd = 0.0
 
     def session(self, session_id: str) -> SessionView:
@@ -182,9 +185,17 @@ class RoomModel:
         view = self.sessions.get(session_id)
         if view is None:
             view = self.sessions[session_id] = SessionView(session_id)
-            while len(self.sessions) > self.max_sessions:
-                self.sessions.popitem(last=False)
+            if len(self.sessions) > self.max_sessions:
+                while len(self.sessions) > self.max_sessions:
+                    self.sessions.popitem(last=False)
+                self._forget_gone()
         return view
+
+    def _forget_gone(self) -> None:
+        """Drop held entries whose session or turn fell out of the bounded histories."""
+        if self.held:
+            self.held = {rid: sid for rid, sid in self.held.items()
+                         if self.turn(sid, rid) is not None}
 
     def turn(self, session_id: str, request_id: str) -> TurnView | None:
         """A known turn, or None."""
@@ -214,7 +225,10 @@ class RoomModel:
             return
         if not rid:
             return
+        known = rid in view.history
         turn = view.turn(rid)
+        if not known and len(view.history) == MAX_TURNS:
+            self._forget_gone()  # the new turn may have pushed a held one out
         if isinstance(event, RequestReceived):
             view.turns += 1
             view.client = view.client or event.client

@@ -1,14 +1,18 @@
 """`fusion-tui demo --headless`: the scripted session through the real HTTP surface, on the
 bundled config.yaml (simulated council, smart routing) with the offline test model; every
-step's route is read back from the event bus."""
+step's route is read back from the event bus. The bundled config ships as package data, so the
+command also runs outside the repository."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from fusion_tui.cli import BUNDLED_CONFIG, build_parser, config_file
 from fusion_tui.config import Settings, load_settings
 from fusion_tui.demo import SCRIPT, run_headless
 from fusion_tui.events import (
@@ -102,3 +106,39 @@ async def test_headless_demo_in_single_mode_forces_and_says_so(
     forced = [r for r in results if r.step.tier is not None]
     assert forced and all("sent at" in r.forced for r in forced)
     assert "council=" in results[2].route  # a forced plan tool turn convenes a council
+
+
+def test_the_bundled_config_is_the_repositorys() -> None:
+    assert BUNDLED_CONFIG.read_bytes() == (REPO / "config.yaml").read_bytes()
+
+
+def test_demo_runs_on_the_bundled_config_outside_the_repository(
+        tmp_path: Path, test_model_dir: Path) -> None:
+    cwd, home = tmp_path / "elsewhere", tmp_path / "home"
+    cwd.mkdir()
+    home.mkdir()
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("FUSION_", "XDG_"))}
+    env.update(HOME=str(home), HF_HUB_OFFLINE="1", FUSION_SERVER__PORT="0",
+               FUSION_TEST_MODEL_DIR=str(test_model_dir))
+    done = subprocess.run([sys.executable, "-m", "fusion_tui.cli", "demo", "--headless"],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"config {BUNDLED_CONFIG} (bundled)" in done.stderr
+    assert sum(line.startswith("== ") for line in done.stdout.splitlines()) == len(SCRIPT)
+    assert list((home / ".local" / "share" / "fusion-tui" / "sessions").glob("demo-*.jsonl"))
+    assert not any(cwd.iterdir())  # nothing written where it ran
+
+
+def test_only_run_and_demo_fall_back_to_the_bundled_config(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FUSION_CONFIG", raising=False)
+    args = build_parser().parse_args(["demo"])
+    path, notice = config_file(args, bundled=True)
+    assert path == BUNDLED_CONFIG and notice and "bundled" in notice
+    assert config_file(args) == (None, None)  # serve, check: no fallback
+    (tmp_path / "config.yaml").write_text("{}\n")
+    assert config_file(args, bundled=True) == (Path("config.yaml"), None)
+    monkeypatch.setenv("FUSION_CONFIG", str(tmp_path / "missing.yaml"))
+    assert config_file(args, bundled=True) == (tmp_path / "missing.yaml", None)

@@ -1,10 +1,13 @@
-"""MarkdownStream: blocks split at blank lines outside fences, rendered once, bounded, and the
-view follows the end unless scrolled up."""
+"""MarkdownStream: blocks split at blank lines outside fences, rendered once, bounded, the
+view follows the end unless scrolled up, and the colours are the theme's."""
 
 from __future__ import annotations
 
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.color import Color
 
+from fusion_tui.tui.theming import load_themes
 from fusion_tui.tui.widgets.markdown_stream import MarkdownStream, split_finished
 
 
@@ -61,3 +64,50 @@ async def test_update_replaces_and_a_new_width_renders_again() -> None:
         view.styles.width = 20
         await pilot.pause()
         assert view.virtual_size.height > wide  # wrapped again at the new width
+
+
+class ThemedStreamApp(StreamApp):
+    def __init__(self, theme: str) -> None:
+        super().__init__()
+        for shipped in load_themes():
+            self.register_theme(shipped)
+        self.theme = theme
+
+
+def styled(view: MarkdownStream, needle: str) -> Style:
+    """The style of the first rendered segment whose text contains `needle`."""
+    for y in range(view.size.height):
+        for segment in view.render_line(y):
+            if needle in segment.text and segment.style is not None:
+                return segment.style
+    raise AssertionError(f"{needle!r} is not on screen")
+
+
+def theme_colour(app: App[None], variable: str) -> tuple[int, int, int]:
+    return Color.parse(app.theme_variables[variable]).rich_color.get_truecolor()
+
+
+async def test_markdown_takes_its_colours_from_the_theme_and_follows_a_change() -> None:
+    app = ThemedStreamApp("fusion-light")
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = app.query_one(MarkdownStream)
+        view.append("call `grep_it` now\n\n```python\nvalue = 1\n```\n\n")
+        await pilot.pause()
+        code = styled(view, "grep_it")
+        assert code.color is not None and code.bgcolor is not None
+        assert code.color.get_truecolor() == theme_colour(app, "text-accent")
+        assert code.bgcolor.get_truecolor() == theme_colour(app, "panel")
+        assert code.color.name != "cyan" and code.bgcolor.name != "black"  # Rich's own
+        block = styled(view, "value")
+        assert block.bgcolor is not None  # the light theme's Pygments style, not monokai
+        assert block.bgcolor.get_truecolor() == (0xF8, 0xF8, 0xF8)
+
+        app.theme = "fusion-dark"
+        await pilot.pause()
+        await pilot.pause()
+        code = styled(view, "grep_it")
+        assert code.color is not None and code.bgcolor is not None
+        assert code.color.get_truecolor() == theme_colour(app, "text-accent")
+        assert code.bgcolor.get_truecolor() == theme_colour(app, "panel")
+        block = styled(view, "value")
+        assert block.bgcolor is not None and block.bgcolor.get_truecolor() == (0x28, 0x2C, 0x34)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from textual.binding import Binding
 from textual.pilot import Pilot
-from textual.widgets import OptionList, TextArea
+from textual.widgets import OptionList, Static, TextArea
 
 from fusion_tui.core.controls import Controls
 from fusion_tui.events import EventBus, SteeringApplied
@@ -19,6 +20,7 @@ from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.screens.dashboard import DashboardScreen
 from fusion_tui.tui.screens.picker import PickerScreen
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
+from fusion_tui.tui.widgets.session_list import SessionList
 from tests.tui.conftest import wait_until
 from tests.tui.council_factory import INFO, SESSION, Clock, council_turn, make_controls
 
@@ -120,20 +122,44 @@ async def test_mute_advisor_for_the_session_then_everywhere(room: Room) -> None:
 
 
 async def test_council_toggle(room: Room) -> None:
+    status = room.screen.query_one(StatusBar)
     await room.press("c")
     assert room.controls.council_enabled(SESSION, True) is False
+    assert room.controls.council_enabled("other", True) is True
+    await wait_until(room.pilot, lambda: "council off (session; all on)"
+                     in status.render().plain)
     await room.press("c")
     assert room.controls.council_enabled(SESSION, True) is True
+    await wait_until(room.pilot, lambda: "council on (session; all on)"
+                     in status.render().plain)
+
+
+async def test_shift_c_toggles_councils_everywhere_while_a_session_is_selected(
+        room: Room) -> None:
+    status = room.screen.query_one(StatusBar)
+    assert room.screen.selected == SESSION
+    await room.press("C")
+    assert room.controls.council_globally is False
+    assert room.controls.council_enabled("other", True) is False
+    assert room.controls.council_enabled(SESSION, True) is False
+    await wait_until(room.pilot, lambda: "council off" in status.render().plain)
+    await feed_shows(room, "council global off")
+    await room.press("c")  # the session's own setting wins over the global one
+    assert room.controls.council_enabled(SESSION, True) is True
+    await wait_until(room.pilot, lambda: "council on (session; all off)"
+                     in status.render().plain)
+    await room.press("C")
+    assert room.controls.council_globally is True
 
 
 async def test_hold_cycles_off_plan_always(room: Room) -> None:
-    seen = []
-    for _ in range(3):
-        await room.press("h")
-        seen.append(room.controls.hold_mode)
-    assert seen == ["plan", "always", "off"]
     status = room.screen.query_one(StatusBar)
-    await wait_until(room.pilot, lambda: "hold off" in status.render().plain)
+    assert "hold off" in status.render().plain
+    for mode in ("plan", "always", "off"):
+        await room.press("h")
+        assert room.controls.hold_mode == mode
+        shown = f"hold {mode}"
+        await wait_until(room.pilot, lambda: shown in status.render().plain)  # noqa: B023
 
 
 async def test_hold_desk_is_attached_while_the_dashboard_runs(room: Room) -> None:
@@ -158,6 +184,22 @@ async def test_enter_approves_a_held_briefing(room: Room) -> None:
     assert (decision.decision, decision.text) == ("approve", "the briefing")
 
 
+async def test_enter_in_the_filter_box_or_on_the_feed_does_not_approve(room: Room) -> None:
+    task = await held(room)
+    await room.press("slash", *"cc-7f", "enter")
+    feed = room.screen.query_one(RequestFeed)
+    assert feed.filter_text == "cc-7f"
+    assert room.app.focused is feed
+    await room.press("enter")  # on the feed: the row's reason
+    assert "route: mode=council" in str(room.screen.query_one("#detail").render())
+    await asyncio.sleep(0.05)
+    assert not task.done() and "req_0002" in room.controls.hold_desk.pending
+    room.screen.query_one(SessionList).focus()
+    await room.press("enter")
+    decision = await asyncio.wait_for(task, 2)
+    assert decision.decision == "approve"
+
+
 async def test_s_skips_a_held_briefing(room: Room) -> None:
     task = await held(room)
     await room.press("s")
@@ -176,17 +218,25 @@ async def test_e_edits_in_a_text_area_then_approves(room: Room) -> None:
 
 
 async def test_held_banner_counts_down() -> None:
-    now = [0.0]
+    from fusion_tui.tui.widgets.council_room import BriefingPane
+
     bus = EventBus()
-    app = FusionApp(bus, info=INFO, controls=make_controls(bus), clock=lambda: now[0])
+    app = FusionApp(bus, info=INFO, controls=make_controls(bus))  # the real clock
     async with app.run_test(size=SIZE) as pilot:
         for event in council_turn(Clock(), 2, brief="held"):
             bus.publish(event)
-        from fusion_tui.tui.widgets.council_room import BriefingPane
-        pane = app.screen.query_one(BriefingPane)
-        await wait_until(pilot, lambda: pane.remaining() == 120)
-        now[0] = 30.2
-        assert pane.remaining() == 90
+        banner = app.screen.query_one(BriefingPane).query_one("#held-banner", Static)
+
+        def left() -> int | None:
+            found = re.search(r"(\d+) s left", str(banner.render()))
+            return int(found.group(1)) if found and banner.display else None
+
+        await wait_until(pilot, lambda: left() is not None)
+        first = left()
+        assert first is not None and 118 <= first <= 120
+        await pilot.pause(1.2)  # a second and a bit: the count must have gone down
+        later = left()
+        assert later is not None and first - 2 <= later < first
 
 
 async def test_decision_keys_do_nothing_without_a_held_briefing(room: Room) -> None:

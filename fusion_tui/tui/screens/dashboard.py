@@ -6,6 +6,7 @@ Every steering key acts through `Controls` (never the core otherwise); each act 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -29,7 +30,10 @@ from fusion_tui.tui.widgets.actor_pane import ActorPane
 from fusion_tui.tui.widgets.council_room import CouncilRoom
 from fusion_tui.tui.widgets.session_list import SessionList
 
-STEERING = {"force_tier", "lock_tier", "swap_actor", "mute", "council", "hold", "pin", "drop"}
+STEERING = {"force_tier", "lock_tier", "swap_actor", "mute", "council", "council_global", "hold",
+            "pin", "drop"}
+GLOBAL = {"hold", "council", "council_global"}
+"""Steering that needs no selected session (`council` acts everywhere when none is)."""
 HELD = {"approve", "edit", "skip"}
 
 
@@ -56,7 +60,11 @@ class DashboardScreen(Screen[None]):
         Binding("a", "swap_actor", "Swap actor", id="swap_actor"),
         Binding("v", "mute", "Mute advisor", id="mute_advisor"),
         Binding("c", "council", "Council on/off", id="council_toggle"),
+        # the footer is full; `c` stands for both there, help lists this one
+        Binding("C", "council_global", "Council everywhere", id="council_global", show=False),
         Binding("h", "hold", "Hold on/off", id="hold_toggle"),
+        # priority: enter approves whichever widget has focus (the sessions table would take
+        # it), except where enter has a meaning of its own (check_action)
         Binding("enter", "approve", "Approve briefing", id="briefing_approve", priority=True),
         Binding("e", "edit", "Edit briefing", id="briefing_edit"),
         Binding("s", "skip", "Skip briefing", id="briefing_skip"),
@@ -81,6 +89,8 @@ class DashboardScreen(Screen[None]):
         self._binding_state: tuple[bool, bool] | None = None
         self._frames = 0
         self._changes: Changes | None = None
+        self.frame_lock = asyncio.Lock()
+        """Held while a frame is drawn; whoever rebuilds the screen's widgets holds it too."""
         """What the batches since the last frame changed in the selected session."""
 
     def compose(self) -> ComposeResult:
@@ -113,17 +123,25 @@ class DashboardScreen(Screen[None]):
         """Put on screen what the widgets buffered since the last frame (streamed
         deliberation; feed and session rows every `TABLE_FRAMES`), all in one screen
         update: one layout pass a frame instead of one per widget and timer."""
+        if self.frame_lock.locked():
+            return  # the screen is being rebuilt (replay going back): no widgets to draw
+        async with self.frame_lock:
+            await self._draw()
+
+    async def _draw(self) -> None:
         self._frames += 1
+        status, feed = self.query_one(StatusBar), self.query_one(RequestFeed)
+        sessions, room = self.query_one(SessionList), self.query_one(CouncilRoom)
         with self.app.batch_update():
             if self._changes is not None:
                 changes, self._changes = self._changes, None
                 await self._show(changes)
                 self._refresh_bindings_if_changed()
-            self.query_one(StatusBar).flush()
+            status.flush()
             if self._frames % TABLE_FRAMES == 0:
-                self.query_one(RequestFeed).flush()
-                self.query_one(SessionList).redraw()
-            await self.query_one(CouncilRoom).flush()
+                feed.flush()
+                sessions.redraw()
+            await room.flush()
 
     @property
     def settled(self) -> bool:
@@ -202,9 +220,13 @@ class DashboardScreen(Screen[None]):
         if action in STEERING:
             if self.controls is None:
                 return False
-            if action not in {"hold", "council"} and not self.selected:
+            if action not in GLOBAL and not self.selected:
                 return None
         if action in HELD:
+            if action == "approve" and isinstance(self.focused, Input | RequestFeed):
+                # enter submits the filter and explains a feed row there; a False check
+                # lets the key through to the focused widget
+                return False
             return self.controls is not None and self.held_request() is not None
         return True
 
@@ -290,6 +312,14 @@ class DashboardScreen(Screen[None]):
         self._steer(lambda: controls.set_council(not on_now, session),
                     f"council {'off' if on_now else 'on'}"
                     f"{' for ' + session if session else ''}")
+
+    def action_council_global(self) -> None:
+        """Councils on/off everywhere (a session's own setting still wins for it)."""
+        controls = self._controls
+        on_now = (self.info.council if controls.council_globally is None
+                  else controls.council_globally)
+        self._steer(lambda: controls.set_council(not on_now),
+                    f"council {'off' if on_now else 'on'} everywhere")
 
     def action_hold(self) -> None:
         """Hold-before-act: off → plan → always → off."""

@@ -148,7 +148,8 @@ class ReplayScreen(DashboardScreen):
             self.bridge.subscription.drain()
             self.model.sessions.clear()
             self.model.held.clear()
-            await self.recompose()
+            async with self.frame_lock:
+                await self.recompose()
             self.source = ReplaySource(self.recording, self.bus, self.source.speed)
             if paused:
                 self.source.pause()

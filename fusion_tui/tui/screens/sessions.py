@@ -1,7 +1,13 @@
-"""Recorded sessions: searchable; enter opens one in replay (on a fresh bus)."""
+"""Recorded sessions: searchable; enter reads one and hands it back to replay (on a fresh bus).
+
+Reading the folder parses every recording, and a recording can be megabytes: both happen in a
+thread (`asyncio.to_thread`), never on the loop the proxy shares, with the table showing its
+loading state meanwhile.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -11,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from fusion_tui.sessions.replay import Recording, RecordingError, read_recording
 from fusion_tui.sessions.store import SessionSummary, list_sessions
 
 
@@ -18,8 +25,8 @@ def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
 
 
-class SessionsScreen(Screen[str | None]):
-    """Every recording in `folder`, newest first. Dismisses with the chosen file's path."""
+class SessionsScreen(Screen[Recording | None]):
+    """Every recording in `folder`, newest first. Dismisses with the chosen recording, read."""
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="sessions_close"),
@@ -30,6 +37,11 @@ class SessionsScreen(Screen[str | None]):
         super().__init__(name="sessions")
         self.folder = folder
         self.summaries: list[SessionSummary] = []
+        self.loaded = False
+        """True once the folder was read (tests wait for this)."""
+        self.opening: Path | None = None
+        """The recording being read, if one is."""
+        self._searching = False
 
     def compose(self) -> ComposeResult:
         """Search box, table, footer."""
@@ -40,17 +52,45 @@ class SessionsScreen(Screen[str | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        """Read the folder."""
+        """Start reading the folder in a thread; the table shows it is loading."""
         self.sub_title = f"recorded sessions in {self.folder}"
         table = self.query_one(DataTable)
         table.add_columns("started (UTC)", "session", "client", "duration", "turns",
                           "tiers", "councils", "cost $")
-        self.summaries = list_sessions(self.folder)
-        self.fill("")
+        table.loading = True
+        self._count(f"reading the recordings in {self.folder}…")
         table.focus()
+        self.run_worker(self._read_folder(), name="sessions-list", group="sessions",
+                        exit_on_error=False)
+
+    async def _read_folder(self) -> None:
+        try:
+            summaries = await asyncio.to_thread(list_sessions, self.folder)
+        except OSError as exc:
+            self.query_one(DataTable).loading = False
+            self._count(f"cannot read {self.folder}: {exc.strerror or exc}")
+            self.loaded = True
+            return
+        self.summaries = summaries
+        self.loaded = True
+        table = self.query_one(DataTable)
+        table.loading = False
+        self.fill(self.query_one(Input).value)
+        self._focus_table()
+
+    def _focus_table(self) -> None:
+        # a loading table gives the focus away (to the search box): take it back unless the
+        # user went to the search box themselves
+        if not self._searching:
+            self.query_one(DataTable).focus()
+
+    def _count(self, text: str) -> None:
+        self.query_one("#session-count", Static).update(text)
 
     def fill(self, query: str) -> None:
         """Rows matching `query`."""
+        if not self.loaded:
+            return
         table = self.query_one(DataTable)
         table.clear()
         needle = query.strip().lower()
@@ -63,23 +103,44 @@ class SessionsScreen(Screen[str | None]):
             table.add_row(_when(s.started), s.session_id[:36], s.client[:20],
                           f"{s.duration_s:,.0f}s", str(s.turns), ",".join(s.tiers) or "-",
                           str(s.councils), f"{s.cost_usd:.4f}", key=s.path)
-        self.query_one("#session-count", Static).update(
-            f"{shown} of {len(self.summaries)} sessions · enter replays · escape goes back")
+        self._count(f"{shown} of {len(self.summaries)} sessions · enter replays · "
+                    "escape goes back")
 
     @on(Input.Changed, "#session-search")
     def _search(self, event: Input.Changed) -> None:
+        self._searching = self._searching or bool(event.value)
         self.fill(event.value)
 
     @on(Input.Submitted, "#session-search")
     def _searched(self) -> None:
+        self._searching = False
         self.query_one(DataTable).focus()
 
     @on(DataTable.RowSelected, "#session-table")
     def _open(self, event: DataTable.RowSelected) -> None:
-        self.dismiss(str(event.row_key.value))
+        if self.opening is not None or event.row_key.value is None:
+            return
+        self.opening = Path(str(event.row_key.value))
+        self.query_one(DataTable).loading = True
+        self._count(f"reading {self.opening.name}…")
+        self.run_worker(self._read(self.opening), name="sessions-open", group="sessions",
+                        exit_on_error=False)
+
+    async def _read(self, path: Path) -> None:
+        try:
+            recording = await asyncio.to_thread(read_recording, path)
+        except RecordingError as exc:
+            self.opening = None
+            self.query_one(DataTable).loading = False
+            self.fill(self.query_one(Input).value)
+            self._focus_table()
+            self.notify(str(exc), title="cannot replay", severity="error")
+            return
+        self.dismiss(recording)
 
     def action_search(self) -> None:
         """Focus the search box."""
+        self._searching = True
         self.query_one(Input).focus()
 
     def action_close(self) -> None:

@@ -130,6 +130,7 @@ class BriefingPane(Vertical):
         self.title = Content("briefing")
         self.turn: TurnView | None = None
         self._text: StreamedMarkdown | None = None
+        self._shown_left: int | None = None
 
     def compose(self) -> ComposeResult:
         """Banner (hidden unless held) and the markdown."""
@@ -137,10 +138,11 @@ class BriefingPane(Vertical):
         yield MarkdownStream(SHOWN_CHARS, id="briefing-body")
 
     def on_mount(self) -> None:
-        """Tick the countdown once a second."""
+        """Tick the countdown four times a second (a whole-second tick started at mount
+        would show each count up to a second late)."""
         self.border_title = "briefing"
         self._text = StreamedMarkdown(self.query_one(MarkdownStream))
-        self.set_interval(1.0, self._tick)
+        self.set_interval(0.25, self._tick)
 
     def remaining(self) -> int | None:
         """Whole seconds left on the hold (None when nothing is held)."""
@@ -149,12 +151,13 @@ class BriefingPane(Vertical):
         return max(0, math.ceil(self.held_until - self.clock() - 1e-6))
 
     def _tick(self) -> None:
-        if self.held_until is not None:
+        if self.held_until is not None and self.remaining() != self._shown_left:
             self._banner()
 
     def _banner(self) -> None:
         banner = self.query_one("#held-banner", Static)
         left = self.remaining()
+        self._shown_left = left
         banner.display = left is not None
         if left is not None:
             banner.update(Content.from_markup(
@@ -202,8 +205,6 @@ class CouncilRoom(Vertical):
         super().__init__(id=id)
         self.clock = clock
         self.shown: str | None = None
-        self.held_at: dict[str, float] = {}
-        """When each held briefing arrived here (the countdown starts then)."""
         self._note_key: Hashable = None
         self._panes: dict[str, AdvisorPane] = {}
 
@@ -260,8 +261,10 @@ class CouncilRoom(Vertical):
     async def show(self, turn: TurnView | None, changes: Changes | None = None) -> None:
         """Show `turn`: from scratch when it is new here or was reset, else buffer what
         `changes` appended to it (written at the next flush) and touch only what changed."""
-        if turn is not None and turn.held and turn.request_id not in self.held_at:
-            self.held_at[turn.request_id] = self.clock()
+        if turn is not None and turn.held and turn.held_at is None:
+            # the countdown starts when the held briefing reaches the screen; kept on the turn
+            # so it goes when the turn leaves the model's bounded history
+            turn.held_at = self.clock()
         self._set_note(turn)
         if turn is None:
             self.shown = None
@@ -275,7 +278,7 @@ class CouncilRoom(Vertical):
             panes = await self._set_advisors(list(turn.advisors))
             for name, view in turn.advisors.items():
                 await panes[name].load(view)
-            await briefing.load(turn, self.held_at.get(rid))
+            await briefing.load(turn, turn.held_at)
             return
         assert changes is not None
         panes = self.panes()

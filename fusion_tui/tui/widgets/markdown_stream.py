@@ -6,18 +6,28 @@ screen's layout pass is linear in its widgets: four advisor panes and a briefing
 once reached 300+ widgets and layout passes of ~80 ms on the shared event loop, which the
 proxy felt. This widget is one node in the tree whatever it shows, built on Textual's line
 API (`ScrollView.render_line`), the way `RichLog` is.
+
+Rich's markdown has its own fixed colours (inline code cyan on black, quotes magenta) and
+code theme; here it renders on a console whose Rich theme is built from the app's theme
+(`theming.markdown_styles`, `theming.code_theme`), and everything kept is rendered again when
+the theme changes.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from io import StringIO
 
+from rich.console import Console, ConsoleOptions
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from textual.events import Resize
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.theme import Theme
+
+from fusion_tui.tui.theming import code_theme, markdown_styles
 
 FENCES = ("```", "~~~")
 
@@ -64,6 +74,10 @@ class MarkdownStream(ScrollView, can_focus=False):
         self._open_lines: list[Strip] = []
         self._lines: list[Strip] = []
         self._width = 0
+        self._look: tuple[dict[str, str], Console, str] | None = None
+        """(the theme variables it was built from, a console with their markdown styles,
+        the code theme)."""
+        self._options: ConsoleOptions | None = None
 
     @property
     def source(self) -> str:
@@ -91,6 +105,17 @@ class MarkdownStream(ScrollView, can_focus=False):
         self._open_lines = self._render_block(self._open) if self._open.strip() else []
         self._relayout()
 
+    def on_mount(self) -> None:
+        """Follow the app's theme."""
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Render everything kept again in the new theme's colours."""
+        self._look = None
+        self._options = None
+        self._rerender()
+        self._relayout()
+
     def on_resize(self, event: Resize) -> None:
         """Render everything again at a new width."""
         if self._content_width() != self._width:
@@ -109,11 +134,24 @@ class MarkdownStream(ScrollView, can_focus=False):
         self._width = self._content_width()
         if not self.is_mounted or self.scrollable_content_region.width <= 0:
             return []  # rendered on the first resize, when the width is known
-        console = self.app.console
-        options = console.options.update_width(self._width)
-        segments = console.render(RichMarkdown(block.strip()), options)
+        console, code = self._markdown_console()
+        options = self._options
+        if options is None or options.max_width != self._width:
+            options = self._options = self.app.console.options.update_width(self._width)
+        segments = console.render(RichMarkdown(block.strip(), code_theme=code), options)
         lines = [Strip(line) for line in Segment.split_lines(segments)]
         return [*lines, Strip.blank(self._width)]
+
+    def _markdown_console(self) -> tuple[Console, str]:
+        """A console with the theme's markdown styles, built once per theme."""
+        variables = self.app.theme_variables
+        if self._look is None or self._look[0] is not variables:
+            # the app builds a new variables mapping whenever the theme's CSS is refreshed
+            console = Console(theme=markdown_styles(variables), file=StringIO(),
+                              force_terminal=True, color_system="truecolor", markup=False,
+                              highlight=False, emoji=False, legacy_windows=False)
+            self._look = (variables, console, code_theme(self.app.current_theme))
+        return self._look[1], self._look[2]
 
     def _relayout(self) -> None:
         following = self.scroll_y >= self.max_scroll_y

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color, ColorParseError
+from textual.theme import Theme
 from textual.widgets import DataTable
 
 from fusion_tui.events import (
@@ -150,6 +151,13 @@ class FeedRow:
         return self.status is not None or self.cancelled
 
 
+def _same_look(old: str | Text | None, new: str | Text) -> bool:
+    # Text equality compares the characters and spans, not the style the text was made with
+    if isinstance(old, Text) and isinstance(new, Text):
+        return old == new and old.style == new.style
+    return old == new
+
+
 FEED_EVENTS = (RequestReceived, GateDecided, RouteChosen, RequestCancelled, ResponseFinished,
                CostRecorded)
 
@@ -178,10 +186,28 @@ class RequestFeed(DataTable[str | Text]):
         """Events received and not applied yet (until the next flush)."""
 
     def on_mount(self) -> None:
-        """Add the columns."""
+        """Add the columns; follow the app's theme."""
         self.border_title = "requests"
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Cells hold colours resolved when they were built: build the shown ones again."""
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Build every shown row's cells again (in the current theme's colours), updating
+        only the cells that changed; the scroll position stays."""
+        for request_id, old in self.shown_cells.items():
+            row = self.rows_model.get(request_id)
+            if row is None or request_id not in self.rows:
+                continue
+            cells = self.cells(row)
+            for key, value in cells.items():
+                if not _same_look(old.get(key), value):
+                    self.update_cell(request_id, key, value)
+            self.shown_cells[request_id] = cells
 
     @property
     def settled(self) -> bool:

@@ -38,6 +38,9 @@ class StatusBar(Static):
     session_id: reactive[str] = reactive("")
     hold: reactive[str] = reactive("off")
     council: reactive[str] = reactive("on")
+    """Councils everywhere: on | off."""
+    session_council: reactive[str] = reactive("")
+    """The selected session's own council setting (on | off), '' when it follows `council`."""
     theme_error: reactive[str] = reactive("")
 
     def __init__(self, info: StatusInfo, *, id: str | None = None,
@@ -47,6 +50,7 @@ class StatusBar(Static):
         self.hold = info.hold
         self.council = "on" if info.council else "off"
         self._session_costs: dict[str, float] = {}
+        self._session_councils: dict[str, str] = {}
         self._queued: list[Event] = []
         self._dropped = 0
 
@@ -98,16 +102,36 @@ class StatusBar(Static):
             elif isinstance(event, SteeringApplied):
                 if event.action == "hold":
                     self.hold = event.value
-                elif event.action == "council" and event.target == "global":
-                    self.council = event.value
+                elif event.action == "council":
+                    self._council_set(event.target, event.value)
         self.requests, self.finished, self.failed = requests, finished, failed
         self.cancelled, self.dropped = cancelled, self._dropped
         self.breakers, self.total_cost = breakers, total
         self.session_cost = self._session_costs.get(self.session_id, 0.0)
+        self.session_council = self._session_councils.get(self.session_id, "")
+
+    def _council_set(self, target: str, value: str) -> None:
+        configured = "on" if self.info.council else "off"
+        if target == "global":
+            self.council = configured if value == "follow_config" else value
+            return
+        self._session_councils.pop(target, None)
+        if value != "follow_config":
+            self._session_councils[target] = value
+            if len(self._session_councils) > 1000:
+                self._session_councils.pop(next(iter(self._session_councils)))
 
     def watch_session_id(self, session_id: str) -> None:
-        """The selected session's cost."""
+        """The selected session's cost and council setting."""
         self.session_cost = self._session_costs.get(session_id, 0.0)
+        self.session_council = self._session_councils.get(session_id, "")
+
+    def council_text(self) -> tuple[str, str]:
+        """What the selected session gets (on | off) and, when that is the session's own
+        setting, a note saying so and what the rest get."""
+        if self.session_council:
+            return self.session_council, f" (session; all {self.council})"
+        return self.council, ""
 
     def classifier_line(self) -> Content:
         """The classifier's model, device and state; red when failed, loud on the fallback."""
@@ -166,10 +190,11 @@ class StatusBar(Static):
         if self.dropped:
             counts += Content.from_markup(" · [$warning b]$d events dropped[/]",
                                           d=str(self.dropped))
+        council, note = self.council_text()
         money = Content.from_markup(
-            "   cost session [b]$s[/] · total [b]$t[/]   hold [b]$h[/] · council [b]$c[/]",
+            "   cost session [b]$s[/] · total [b]$t[/]   hold [b]$h[/] · council [b]$c[/]$n",
             s=f"${self.session_cost:.4f}", t=f"${self.total_cost:.4f}", h=self.hold,
-            c=self.council)
+            c=council, n=note)
         lines = [first + sessions, Content("upstreams ") + upstreams, counts + money]
         if self.theme_error:
             lines.append(Content.from_markup("[$error]theme: $e[/]", e=self.theme_error))
