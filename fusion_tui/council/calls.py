@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from fusion_tui.protocols.anthropic import MessageAccumulator
-from fusion_tui.protocols.sse import SSEParser, json_events
+from fusion_tui.protocols.sse import MalformedEvent, SSEParser, strict_json_events
 from fusion_tui.upstreams.base import Upstream, UpstreamError
 
 
@@ -59,7 +59,11 @@ async def stream_text(upstream: Upstream, body: dict[str, Any], headers: Mapping
                 on_text(result.text)
             return
         async for chunk in reply.stream:
-            for event, payload in json_events(parser, chunk):
+            try:
+                events = list(strict_json_events(parser, chunk))
+            except MalformedEvent as exc:
+                raise UpstreamError(f"{upstream.settings.id}: malformed event: {exc}") from exc
+            for event, payload in events:
                 kind = event.event or str(payload.get("type", ""))
                 acc.add(kind, payload)
                 delta = payload.get("delta") or {}

@@ -23,6 +23,7 @@ from fusion_tui.protocols.openai_codec import (
     decode_usage,
     encode_usage,
 )
+from fusion_tui.protocols.sse import MalformedEvent
 
 DONE = b"data: [DONE]\n\n"
 
@@ -56,13 +57,14 @@ class StreamDecoder:
             return []
         if data.strip() == "[DONE]":
             return self._finish()
+        if not data.strip():
+            return []
         try:
             chunk = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            self.notes.add("an unparsable stream chunk was skipped")
-            return []
+        except orjson.JSONDecodeError as exc:
+            raise MalformedEvent(f"chunk data is not JSON: {data[:80]!r}") from exc
         if not isinstance(chunk, dict):
-            return []
+            raise MalformedEvent(f"chunk data is not a JSON object: {data[:80]!r}")
         if isinstance(chunk.get("error"), dict):
             self.finished = True
             error = chunk["error"]

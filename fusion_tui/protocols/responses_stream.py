@@ -13,8 +13,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import orjson
-
 from fusion_tui.protocols import neutral as n
 from fusion_tui.protocols.responses import error_code_for, event_frame, status_for_code
 from fusion_tui.protocols.responses_codec import (
@@ -275,12 +273,3 @@ class StreamEncoder:
                 + self._event("response.content_part.done", item_id=item_id,
                               output_index=position, content_index=0, part=part)
                 + self._event("response.output_item.done", output_index=position, item=item))
-
-
-def parse(data: str) -> dict[str, Any] | None:
-    """An event's data as a dict (None if it is not JSON or not an object)."""
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -101,19 +101,6 @@ def strict_json_events(parser: SSEParser,
         if event.data and event.data != DONE:
             yield event, event_object(event)
 
-
-def json_events(parser: SSEParser, chunk: bytes) -> Iterator[tuple[SSEEvent, dict[str, Any]]]:
-    """The events completed by `chunk` whose data is a JSON object (others are skipped:
-    relays and translators pass streams on, they do not judge them)."""
-    for event in parser.feed(chunk):
-        try:
-            payload = event.json()
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(payload, dict):
-            yield event, payload
-
-
 def encode_sse(event: str | None, data: Any) -> bytes:
     """One SSE frame; `data` is serialised as compact JSON unless it is already bytes/str."""
     if isinstance(data, bytes):

@@ -15,7 +15,7 @@ from fusion_tui.protocols import neutral as n
 from fusion_tui.protocols import openai as openai_wire
 from fusion_tui.protocols import openai_codec as oc
 from fusion_tui.protocols import openai_stream as os_
-from fusion_tui.protocols.sse import SSEParser, json_events
+from fusion_tui.protocols.sse import SSEParser, strict_json_events
 
 
 def anthropic_to_openai_request(body: dict[str, Any], notes: n.Notes, *, model: str,
@@ -96,7 +96,7 @@ async def anthropic_to_openai_stream(chunks: AsyncIterator[bytes], notes: n.Note
     encoder = os_.StreamEncoder(notes, include_usage, model)
     async for chunk in chunks:
         parts: list[bytes] = []
-        for event, payload in json_events(parser, chunk):
+        for event, payload in strict_json_events(parser, chunk):
             name = event.event or str(payload.get("type", ""))
             parts.extend(encoder.encode(e) for e in decoder.feed(name, payload))
         out = b"".join(parts)

@@ -7,15 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import orjson
-
 from fusion_tui.protocols import anthropic_codec as ac
 from fusion_tui.protocols import neutral as n
 from fusion_tui.protocols import openai_codec as oc
 from fusion_tui.protocols import openai_stream as os_
 from fusion_tui.protocols import responses_codec as rc
 from fusion_tui.protocols import responses_stream as rs
-from fusion_tui.protocols.sse import SSEEvent, SSEParser
+from fusion_tui.protocols.sse import DONE, SSEEvent, SSEParser, event_object, strict_json_events
 from fusion_tui.protocols.translate import error_to_anthropic, error_to_openai
 
 __all__ = [
@@ -106,9 +104,9 @@ def _responses_decoder(notes: n.Notes) -> Decode:
     decoder = rs.StreamDecoder(notes)
 
     def decode(event: SSEEvent) -> list[n.StreamEvent]:
-        payload = rs.parse(event.data)
-        if payload is None:
+        if not event.data or event.data == DONE:
             return []
+        payload = event_object(event)
         payload.setdefault("type", event.event)
         return decoder.feed(payload)
     return decode
@@ -118,12 +116,9 @@ def _anthropic_decoder() -> Decode:
     decoder = ac.StreamDecoder()
 
     def decode(event: SSEEvent) -> list[n.StreamEvent]:
-        try:
-            payload = event.json()
-        except orjson.JSONDecodeError:
+        if not event.data:
             return []
-        if not isinstance(payload, dict):
-            return []
+        payload = event_object(event)
         return decoder.feed(event.event or str(payload.get("type", "")), payload)
     return decode
 
@@ -173,10 +168,7 @@ async def collect_stream(chunks: AsyncIterator[bytes], notes: n.Notes
     final: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     async for chunk in chunks:
-        for event in parser.feed(chunk):
-            payload = rs.parse(event.data)
-            if payload is None:
-                continue
+        for event, payload in strict_json_events(parser, chunk):
             kind = payload.get("type", event.event)
             if kind == "response.output_item.done":
                 items[int(payload.get("output_index") or len(items))] = payload.get("item") or {}

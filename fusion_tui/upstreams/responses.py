@@ -16,6 +16,7 @@ from fusion_tui.protocols.anthropic import estimate_tokens
 from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.openai import error_body
 from fusion_tui.protocols.responses import status_for_code
+from fusion_tui.protocols.sse import MalformedEvent
 from fusion_tui.protocols.translate_responses import collect_stream
 from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
 from fusion_tui.upstreams.codex_auth import CodexAuth, CodexAuthError
@@ -111,6 +112,8 @@ class ResponsesUpstream:
         assert reply.stream is not None
         try:
             final, error = await collect_stream(reply.stream, Notes())
+        except MalformedEvent as exc:
+            raise UpstreamError(f"{self.settings.id}: malformed event: {exc}") from exc
         finally:
             await reply.close()
         headers = {"content-type": "application/json"}

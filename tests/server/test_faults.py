@@ -379,3 +379,37 @@ async def test_openai_garbage_mid_stream_is_an_error_chunk_not_a_finish(
     assert "malformed event" in last["error"]["message"]
     finished = [e for e in recorded(runtime, "bad-chat") if e["kind"] == "response_finished"]
     assert finished[0]["status"] == 502 and "malformed event" in finished[0]["error"]
+
+
+@pytest.mark.parametrize("client", ["openai_client", "anthropic_client"])
+async def test_translated_stream_with_garbage_mid_way_ends_in_an_error(
+        client, make_settings, start_proxy, raw):
+    """Across protocols the translator judges the stream too: the OpenAI client of an
+    Anthropic upstream (and the other way round) gets the protocol's error, not a finish."""
+    gate = asyncio.Event()
+    if client == "openai_client":
+        opening = SSE_HEAD + chunk(START) + sse("content_block_start", {
+            "type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""}}) + delta("before ")
+        script = garbage_after(opening, b"{not json", delta("after") + ANTHROPIC_END, gate)
+        kind, path, body, end = "anthropic", "/v1/chat/completions", CHAT, "[DONE]"
+    else:
+        script = garbage_after(SSE_HEAD + chat_chunk(role="assistant", content="before "),
+                               b"{not json", chat_chunk(content="after") + CHAT_END, gate)
+        kind, path, body, end = "openai-compatible", "/v1/messages", QUESTION, "message_stop"
+    server, base = await serve_raw(raw, script)
+    runtime = await start_proxy(make_settings(upstreams=[upstream(base, kind=kind)]))
+    async with aiohttp.ClientSession() as session, session.post(
+            runtime.address + path, json={**body, "stream": True},
+            headers={"x-fusion-session": "bad-translated"}) as resp:
+        seen = ""
+        while "before" not in seen:
+            seen += (await resp.content.readany()).decode()
+        gate.set()
+        seen += (await resp.read()).decode()
+    assert await server.all_closed(0.5)
+    assert "after" not in seen and end not in seen
+    assert "malformed event" in seen.rstrip().rsplit("data: ", 1)[1]
+    finished = [e for e in recorded(runtime, "bad-translated")
+                if e["kind"] == "response_finished"]
+    assert finished[0]["status"] == 502 and "malformed event" in finished[0]["error"]

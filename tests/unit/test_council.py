@@ -17,7 +17,7 @@ from fusion_tui.council.inject import inject_anthropic, inject_openai
 from fusion_tui.council.orchestrator import Council, CouncilContext
 from fusion_tui.council.prompts import BRIEFING_OPEN
 from fusion_tui.events import Event
-from fusion_tui.upstreams.base import UpstreamReply
+from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
 from fusion_tui.upstreams.simulated import SimulatedUpstream
 
 READ = {"name": "Read", "description": "Read a file from disk.\nMore.",
@@ -274,7 +274,9 @@ async def test_panel_gathers_anonymised_answers_and_ranks() -> None:
     assert pick_ranked(result, "no idea")[1] is False
 
 
-async def test_text_call_skips_stream_data_that_is_not_an_object() -> None:
+async def test_text_call_fails_on_stream_data_that_is_not_an_object() -> None:
+    """A broken stream makes the advisor's call fail (said, with the reason), never a crash
+    and never a sound-looking answer."""
     from collections.abc import AsyncIterator
 
     from fusion_tui.council.calls import TextResult, stream_text
@@ -294,5 +296,6 @@ async def test_text_call_skips_stream_data_that_is_not_an_object() -> None:
             return UpstreamReply(200, {}, stream=chunks())
 
     result = TextResult()
-    await stream_text(Odd(), {}, {}, result)  # type: ignore[arg-type]
-    assert result.text == "still here" and result.finished
+    with pytest.raises(UpstreamError, match=r"odd: malformed event: .*not a JSON object"):
+        await stream_text(Odd(), {}, {}, result)  # type: ignore[arg-type]
+    assert result.text == "" and not result.finished
