@@ -72,6 +72,21 @@ def _parse_block(block: bytes) -> SSEEvent | None:
     return SSEEvent(name, "\n".join(data))
 
 
+def first_data_event(buffer: bytes) -> SSEEvent | None:
+    """The first complete event with data in `buffer` (None if none is complete yet). Only
+    the blocks up to it are parsed: a stream's first chunk often holds the whole answer, and
+    this runs before the client's first byte."""
+    if b"\r" in buffer:
+        buffer = buffer.replace(b"\r\n", b"\n")
+    start = 0
+    while (end := buffer.find(b"\n\n", start)) != -1:
+        event = _parse_block(buffer[start:end])
+        if event is not None and event.data:
+            return event
+        start = end + 2
+    return None
+
+
 DONE = "[DONE]"
 """The data of the OpenAI family's final event (not JSON)."""
 

@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
-from fusion_tui.protocols.sse import DONE, MalformedEvent, SSEParser, event_object
+from fusion_tui.protocols.sse import DONE, MalformedEvent, event_object, first_data_event
 from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
 
 # Failures another upstream (or a later try) may not have.
@@ -142,16 +142,13 @@ async def _peek(reply: UpstreamReply) -> UpstreamReply:
     UpstreamError). What was read is put back in front; nothing has gone to the client yet."""
     assert reply.stream is not None
     stream = reply.stream
-    parser = SSEParser()
     head: list[bytes] = []
     while True:
-        chunk = await stream.__anext__()
-        head.append(chunk)
-        events = [event for event in parser.feed(chunk) if event.data]
-        for event in events:
-            if event.data != DONE:
-                event_object(event)
-        if events:
+        head.append(await stream.__anext__())
+        first = first_data_event(b"".join(head))
+        if first is not None:
+            if first.data != DONE:
+                event_object(first)  # the rest is judged by the relay as it goes out
             break
 
     async def rejoined() -> AsyncIterator[bytes]:

@@ -166,7 +166,7 @@ def streamed(stream: Stream) -> UpstreamReply:
                                      b'data: "text"\n\n'])
 async def test_malformed_first_event_fails_over_and_the_bad_stream_is_closed(
         garbage: bytes) -> None:
-    bad = Stream(b'event: message_start\ndata: {"type":"message_start"}\n\n' + garbage)
+    bad = Stream(b": keep-alive\n\nevent: message_start\n" + garbage)
     call, calls = scripted({"a": [streamed(bad)],
                             "b": [streamed(Stream(b'data: {"ok":1}\n\n'))]})
     failures: list[Attempt] = []
@@ -175,6 +175,16 @@ async def test_malformed_first_event_fails_over_and_the_bad_stream_is_closed(
     assert calls == ["a", "b"] and result.upstream_id == "b"
     assert "a: malformed first event" in failures[0].error
     assert bad.closed
+
+
+async def test_only_the_first_event_is_judged_before_the_relay() -> None:
+    """Later events, even in the same read, are the relay's to judge as they go out (parsing
+    a whole first chunk, often the whole answer, would delay the client's first byte)."""
+    chunk = b'event: message_start\ndata: {"type":"message_start"}\n\ndata: {not json\n\n'
+    call, calls = scripted({"a": [streamed(Stream(chunk))]})
+    result = await call_with_failover(["a", "b"], call, CircuitBreakers())
+    assert calls == ["a"] and result.reply is not None and result.reply.stream is not None
+    assert [c async for c in result.reply.stream] == [chunk]
 
 
 async def test_peek_waits_for_the_first_event_and_gives_everything_back() -> None:
