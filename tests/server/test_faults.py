@@ -305,6 +305,19 @@ def garbage_after(opening: bytes, garbage: bytes, rest: bytes, gate: asyncio.Eve
     return script
 
 
+async def read_past_garbage(url: str, body: dict[str, Any], session: str,
+                            gate: asyncio.Event) -> str:
+    """A streamed answer as raw text: read until "before" arrives, let the upstream send its
+    garbage (`gate`), then read to the end."""
+    async with aiohttp.ClientSession() as client, client.post(
+            url, json=body, headers={"x-fusion-session": session}) as resp:
+        seen = ""
+        while "before" not in seen:
+            seen += (await resp.content.readany()).decode()
+        gate.set()
+        return seen + (await resp.read()).decode()
+
+
 @pytest.mark.parametrize("garbage", GARBAGE, ids=["not_json", "not_an_object"])
 async def test_anthropic_garbage_mid_stream_is_an_error_event_not_a_finish(
         garbage, make_settings, start_proxy, raw):
@@ -365,14 +378,8 @@ async def test_openai_garbage_mid_stream_is_an_error_chunk_not_a_finish(
         chat_chunk(content="after") + CHAT_END, gate))
     runtime = await start_proxy(make_settings(
         upstreams=[upstream(base, kind="openai-compatible")]))
-    async with aiohttp.ClientSession() as session, session.post(
-            runtime.address + "/v1/chat/completions", json={**CHAT, "stream": True},
-            headers={"x-fusion-session": "bad-chat"}) as resp:
-        seen = ""
-        while "before" not in seen:
-            seen += (await resp.content.readany()).decode()
-        gate.set()
-        seen += (await resp.read()).decode()
+    seen = await read_past_garbage(runtime.address + "/v1/chat/completions",
+                                   {**CHAT, "stream": True}, "bad-chat", gate)
     assert await server.all_closed(0.5)
     assert "after" not in seen and "[DONE]" not in seen
     last = json.loads(seen.rstrip().rsplit("data: ", 1)[1])
@@ -399,14 +406,8 @@ async def test_translated_stream_with_garbage_mid_way_ends_in_an_error(
         kind, path, body, end = "openai-compatible", "/v1/messages", QUESTION, "message_stop"
     server, base = await serve_raw(raw, script)
     runtime = await start_proxy(make_settings(upstreams=[upstream(base, kind=kind)]))
-    async with aiohttp.ClientSession() as session, session.post(
-            runtime.address + path, json={**body, "stream": True},
-            headers={"x-fusion-session": "bad-translated"}) as resp:
-        seen = ""
-        while "before" not in seen:
-            seen += (await resp.content.readany()).decode()
-        gate.set()
-        seen += (await resp.read()).decode()
+    seen = await read_past_garbage(runtime.address + path, {**body, "stream": True},
+                                   "bad-translated", gate)
     assert await server.all_closed(0.5)
     assert "after" not in seen and end not in seen
     assert "malformed event" in seen.rstrip().rsplit("data: ", 1)[1]

@@ -7,7 +7,7 @@ import asyncio
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.pilot import Pilot
@@ -17,9 +17,38 @@ from fusion_tui.events import Event, EventBus
 from fusion_tui.sessions.replay import read_recording
 from fusion_tui.tui.status import StatusInfo
 
+if TYPE_CHECKING:
+    from fusion_tui.tui.app import FusionApp
+    from fusion_tui.tui.screens.dashboard import DashboardScreen
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "sessions" / "tui-demo.jsonl"
 SIZE = (120, 36)
+
+
+class DashboardDriver:
+    """What the dashboard tests drive: the app, its pilot, the live screen under any modal,
+    and a key press that lets the app take it in. Subclasses are dataclasses that declare
+    `app` and `pilot` as fields."""
+
+    app: FusionApp
+    pilot: Pilot[Any]
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The live screen (the bottom of the stack, whatever modal is open)."""
+        from fusion_tui.tui.screens.dashboard import DashboardScreen
+
+        screen = self.app.screen_stack[0]
+        assert isinstance(screen, DashboardScreen)
+        return screen
+
+    screen = dashboard
+
+    async def press(self, *keys: str) -> None:
+        """Press the keys and let the app handle them."""
+        await self.pilot.press(*keys)
+        await self.pilot.pause()
 
 
 @pytest.fixture

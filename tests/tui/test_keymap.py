@@ -28,7 +28,6 @@ from fusion_tui.events import EventBus
 from fusion_tui.sessions.replay import read_recording
 from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.screens.confirm import ConfirmScreen
-from fusion_tui.tui.screens.dashboard import DashboardScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
 from fusion_tui.tui.screens.help import HelpScreen
 from fusion_tui.tui.screens.picker import PickerScreen
@@ -36,7 +35,7 @@ from fusion_tui.tui.screens.prompt import PromptScreen
 from fusion_tui.tui.screens.replay import ReplayScreen
 from fusion_tui.tui.screens.sessions import SessionsScreen
 from fusion_tui.tui.widgets import RequestFeed
-from tests.tui.conftest import FIXTURE, wait_until
+from tests.tui.conftest import FIXTURE, DashboardDriver, wait_until
 from tests.tui.council_factory import INFO, SESSION, Clock, council_turn, make_controls
 
 SIZE = (140, 40)
@@ -46,23 +45,13 @@ COUNCIL = FIXTURE.parent / "council-demo.jsonl"
 
 
 @dataclass
-class Ctx:
+class Ctx(DashboardDriver):
     """A running app with the binding under test remapped to `KEY`."""
 
     app: FusionApp
     pilot: Pilot[Any]
     bus: EventBus
     controls: Controls
-
-    @property
-    def dashboard(self) -> DashboardScreen:
-        screen = self.app.screen_stack[0]
-        assert isinstance(screen, DashboardScreen)
-        return screen
-
-    async def press(self, *keys: str) -> None:
-        await self.pilot.press(*keys)
-        await self.pilot.pause()
 
     async def held(self) -> asyncio.Task[Any]:
         """A held briefing for req_0002 (what a council waiting on the desk looks like)."""

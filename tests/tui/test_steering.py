@@ -21,30 +21,20 @@ from fusion_tui.tui.screens.dashboard import DashboardScreen
 from fusion_tui.tui.screens.picker import PickerScreen
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
 from fusion_tui.tui.widgets.session_list import SessionList
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import DashboardDriver, wait_until
 from tests.tui.council_factory import INFO, SESSION, Clock, council_turn, make_controls
 
 SIZE = (140, 40)
 
 
 @dataclass
-class Room:
+class Room(DashboardDriver):
     """A running dashboard with controls and one session with a council behind it."""
 
     app: FusionApp
     pilot: Pilot[Any]
     bus: EventBus
     controls: Controls
-
-    @property
-    def screen(self) -> DashboardScreen:
-        screen = self.app.screen_stack[0]
-        assert isinstance(screen, DashboardScreen)
-        return screen
-
-    async def press(self, *keys: str) -> None:
-        await self.pilot.press(*keys)
-        await self.pilot.pause()
 
     def steering(self) -> list[SteeringApplied]:
         feed = self.screen.query_one(RequestFeed)

@@ -22,13 +22,12 @@ from fusion_tui.core import Runtime
 from fusion_tui.events import BriefingHeld, CouncilConvened, Event, ResponseFinished
 from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.screens.confirm import ConfirmScreen
-from fusion_tui.tui.screens.dashboard import DashboardScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
 from fusion_tui.tui.screens.picker import PickerScreen
 from fusion_tui.tui.status import StatusInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
 from tests.support.fake_anthropic import FakeAnthropic
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import DashboardDriver, wait_until
 
 SIZE = (140, 40)
 SESSION = "steer-main"
@@ -72,7 +71,7 @@ class Reply:
 
 
 @dataclass
-class Live:
+class Live(DashboardDriver):
     """The dashboard with a real proxy behind it, one client session, the actor's record."""
 
     app: FusionApp
@@ -81,16 +80,6 @@ class Live:
     http: aiohttp.ClientSession
     actor: FakeAnthropic
     events: list[Event] = field(default_factory=list)
-
-    @property
-    def screen(self) -> DashboardScreen:
-        screen = self.app.screen_stack[0]
-        assert isinstance(screen, DashboardScreen)
-        return screen
-
-    async def press(self, *keys: str) -> None:
-        await self.pilot.press(*keys)
-        await self.pilot.pause()
 
     async def send(self, tools: bool = False, session: str = SESSION,
                    headers: dict[str, str] | None = None) -> Reply:
