@@ -18,6 +18,7 @@ import pytest
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 import fusion_tui.tui
@@ -177,11 +178,17 @@ async def _hold(k: Ctx) -> None:
     assert k.controls.hold_mode == "plan"
 
 
-@live("briefing_approve")
-async def _approve(k: Ctx) -> None:
-    task = await k.held()
-    await k.press(KEY)
-    assert (await asyncio.wait_for(task, 2)).decision == "approve"
+def decides(decision: str) -> Scenario:
+    """With a briefing held, the remapped key decides it (`approve` or `skip`)."""
+    async def scenario(k: Ctx) -> None:
+        task = await k.held()
+        await k.press(KEY)
+        assert (await asyncio.wait_for(task, 2)).decision == decision
+    return scenario
+
+
+LIVE["briefing_approve"] = decides("approve")
+LIVE["briefing_skip"] = decides("skip")
 
 
 @live("briefing_edit")
@@ -189,13 +196,6 @@ async def _edit(k: Ctx) -> None:
     await k.held()
     await k.press(KEY)
     assert isinstance(k.app.screen, EditBriefingScreen)
-
-
-@live("briefing_skip")
-async def _skip(k: Ctx) -> None:
-    task = await k.held()
-    await k.press(KEY)
-    assert (await asyncio.wait_for(task, 2)).decision == "skip"
 
 
 @live("pin_toggle")
@@ -224,18 +224,6 @@ async def _filter(k: Ctx) -> None:
 async def _feed_scope(k: Ctx) -> None:
     await k.press(KEY)
     assert k.dashboard.query_one(RequestFeed).only_session == SESSION
-
-
-@live("sessions")
-async def _sessions(k: Ctx) -> None:
-    await k.press(KEY)
-    assert isinstance(k.app.screen, SessionsScreen)
-
-
-@live("help")
-async def _help(k: Ctx) -> None:
-    await k.press(KEY)
-    assert isinstance(k.app.screen, HelpScreen)
 
 
 @live("theme")
@@ -304,20 +292,31 @@ async def _confirm_no(k: Ctx) -> None:
     task.cancel()
 
 
-@live("help_close")
-async def _help_close(k: Ctx) -> None:
-    await k.press("question_mark")
-    assert isinstance(k.app.screen, HelpScreen)
-    await k.press(KEY)
-    assert k.app.screen is k.dashboard
+def opens(screen: type[Screen[Any]]) -> Scenario:
+    """The remapped key opens `screen`."""
+    async def scenario(k: Ctx) -> None:
+        await k.press(KEY)
+        assert isinstance(k.app.screen, screen)
+    return scenario
 
 
-@live("sessions_close")
-async def _sessions_close(k: Ctx) -> None:
-    await k.press("S")
-    assert isinstance(k.app.screen, SessionsScreen)
-    await k.press(KEY)
-    assert k.app.screen is k.dashboard
+LIVE["sessions"] = opens(SessionsScreen)
+LIVE["help"] = opens(HelpScreen)
+REPLAY["replay_goto"] = opens(PromptScreen)
+
+
+def closes(opening_key: str, screen: type[Screen[Any]]) -> Scenario:
+    """Open `screen` with `opening_key`; the remapped key brings the dashboard back."""
+    async def scenario(k: Ctx) -> None:
+        await k.press(opening_key)
+        assert isinstance(k.app.screen, screen)
+        await k.press(KEY)
+        assert k.app.screen is k.dashboard
+    return scenario
+
+
+LIVE["help_close"] = closes("question_mark", HelpScreen)
+LIVE["sessions_close"] = closes("S", SessionsScreen)
 
 
 @live("sessions_search")
@@ -375,12 +374,6 @@ async def _prev(k: Ctx) -> None:
     await wait_until(k.pilot, lambda: k.replay.playing_request() == 3)
     await k.press(KEY)
     await wait_until(k.pilot, lambda: k.replay.playing_request() == 2)
-
-
-@replay("replay_goto")
-async def _goto(k: Ctx) -> None:
-    await k.press(KEY)
-    assert isinstance(k.app.screen, PromptScreen)
 
 
 @replay("prompt_cancel")
