@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 
 from fusion_tui.config import load_settings
-from fusion_tui.core import Runtime
 from fusion_tui.events import Event
+from fusion_tui.runtime import Runtime
 
 READ = {"name": "Read", "input_schema": {"type": "object", "properties": {
     "file_path": {"type": "string"}}, "required": ["file_path"]}}

@@ -34,7 +34,6 @@ import aiohttp
 from textual import events
 
 from fusion_tui.config import Settings, load_settings
-from fusion_tui.core import Runtime
 from fusion_tui.events import (
     AdvisorDelta,
     AdvisorFinished,
@@ -48,6 +47,7 @@ from fusion_tui.events import (
     ResponseFinished,
     RouteChosen,
 )
+from fusion_tui.runtime import Runtime
 from fusion_tui.tui.app import FusionApp, tune_gc
 from fusion_tui.tui.screens.dashboard import DashboardScreen
 from fusion_tui.tui.status import StatusInfo

@@ -95,7 +95,7 @@ def _request_log_line(event: Event) -> None:
 
 
 async def _serve(settings: Settings) -> None:
-    from fusion_tui.core import Runtime
+    from fusion_tui.runtime import Runtime
     from fusion_tui.server.auth import ExposureError
 
     runtime = Runtime(settings)

@@ -30,8 +30,8 @@ import aiohttp
 
 from fusion_tui import __version__
 from fusion_tui.config import Settings
-from fusion_tui.core import Runtime
 from fusion_tui.events import EventBus
+from fusion_tui.runtime import Runtime
 
 READ_TOOL = {
     "name": "Read", "description": "Read a file from the local filesystem.",

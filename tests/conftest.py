@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from fusion_tui.config import Settings, load_settings
-from fusion_tui.core import Runtime
+from fusion_tui.runtime import Runtime
 from tests.support.fake_anthropic import FakeAnthropic
 from tests.support.http import serving
 

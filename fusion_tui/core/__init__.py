@@ -1,6 +1,6 @@
-"""The runtime (build the app, start and stop it) and the steering controls."""
+"""The engine: a request's life after parsing (core.engine), the pipeline steps it uses,
+the shared proxy state and the steering controls. No HTTP and no Textual in here."""
 
-from fusion_tui.core.runtime import Runtime
 from fusion_tui.core.state import ProxyState
 
-__all__ = ["ProxyState", "Runtime"]
+__all__ = ["ProxyState"]

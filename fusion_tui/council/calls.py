@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from fusion_tui.protocols.anthropic import MessageAccumulator
+from fusion_tui.protocols.errors import read_error
 from fusion_tui.protocols.sse import MalformedEvent, SSEParser, strict_json_events
 from fusion_tui.upstreams.base import Upstream, UpstreamError
 
@@ -46,7 +47,9 @@ async def stream_text(upstream: Upstream, body: dict[str, Any], headers: Mapping
     reply = await upstream.messages({**body, "stream": True}, headers)
     try:
         if not reply.ok:
-            raise UpstreamError(_error_message(reply.body, reply.status), status=reply.status)
+            said = read_error(reply.body, reply.status)
+            raise UpstreamError(f"HTTP {reply.status}: {said.message}" if said.found
+                                else f"HTTP {reply.status}", status=reply.status)
         parser = SSEParser()
         acc = MessageAccumulator()
         if reply.stream is None:
@@ -81,14 +84,6 @@ async def stream_text(upstream: Upstream, body: dict[str, Any], headers: Mapping
     finally:
         result.latency_ms = (time.monotonic() - started) * 1000
         await reply.close()
-
-
-def _error_message(raw: bytes | None, status: int) -> str:
-    try:
-        parsed = orjson.loads(raw or b"")
-        return f"HTTP {status}: {parsed['error']['message']}"
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return f"HTTP {status}"
 
 
 @dataclass

@@ -3,9 +3,7 @@ role; real models just read the instructions."""
 
 from __future__ import annotations
 
-ADVISOR_MARKER = "[fusion-council:advisor]"
-JUDGE_MARKER = "[fusion-council:judge]"
-PANEL_JUDGE_MARKER = "[fusion-panel:judge]"
+from fusion_tui.protocols.council_markers import ADVISOR_MARKER, JUDGE_MARKER, PANEL_JUDGE_MARKER
 
 ADVISOR_INSTRUCTIONS = f"""{ADVISOR_MARKER}
 You are one advisor on a council helping a coding agent decide its next step. You cannot call

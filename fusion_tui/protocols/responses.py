@@ -18,6 +18,8 @@ ITEM_TYPES = ("message", "function_call", "function_call_output", "reasoning",
               "custom_tool_call", "custom_tool_call_output", "local_shell_call",
               "local_shell_call_output", "item_reference", "web_search_call")
 MESSAGE_ROLES = ("user", "assistant", "system", "developer")
+OPENING_EVENTS = 2
+"""The events a stream the proxy opens itself starts with (created, in_progress)."""
 
 
 def event_frame(payload: dict[str, Any]) -> bytes:

@@ -7,15 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
-
-from fusion_tui.protocols import anthropic as anthropic_wire
 from fusion_tui.protocols import anthropic_codec as ac
 from fusion_tui.protocols import neutral as n
-from fusion_tui.protocols import openai as openai_wire
 from fusion_tui.protocols import openai_codec as oc
 from fusion_tui.protocols import openai_stream as os_
+from fusion_tui.protocols.errors import error_bytes
 from fusion_tui.protocols.sse import SSEParser, strict_json_events
+from fusion_tui.protocols.wire import Wire
 
 
 def anthropic_to_openai_request(body: dict[str, Any], notes: n.Notes, *, model: str,
@@ -42,31 +40,14 @@ def anthropic_to_openai_response(body: dict[str, Any], notes: n.Notes) -> dict[s
     return oc.encode_response(ac.decode_response(body), notes)
 
 
-def _error_message(raw: bytes, status: int) -> str:
-    try:
-        parsed = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict):
-        error = parsed.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-        if isinstance(error, str):
-            return error
-        if parsed.get("message"):
-            return str(parsed["message"])
-    text = raw[:300].decode("utf-8", "replace").strip()
-    return text or f"HTTP {status}"
-
-
 def error_to_anthropic(status: int, raw: bytes) -> bytes:
     """Any upstream error body as an Anthropic error body, the message kept."""
-    return orjson.dumps(anthropic_wire.error_body(status, _error_message(raw, status)))
+    return error_bytes(Wire.ANTHROPIC, status, raw)
 
 
 def error_to_openai(status: int, raw: bytes) -> bytes:
     """Any upstream error body as an OpenAI error body, the message kept."""
-    return orjson.dumps(openai_wire.error_body(status, _error_message(raw, status)))
+    return error_bytes(Wire.OPENAI, status, raw)
 
 
 async def openai_to_anthropic_stream(chunks: AsyncIterator[bytes], notes: n.Notes

@@ -8,8 +8,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from fusion_tui.protocols.errors import parse_retry_after
 from fusion_tui.protocols.sse import DONE, MalformedEvent, event_object, first_data_event
-from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 
 # Failures another upstream (or a later try) may not have.
 RETRYABLE = frozenset({0, 408, 409, 429}) | frozenset(range(500, 600))
@@ -178,11 +179,13 @@ async def _attempt(upstream_id: str, call: Call
     try:
         return await _peek(reply), None
     except StopAsyncIteration:
-        error = UpstreamError(f"{upstream_id}: stream ended before any event")
+        error = UpstreamError(f"{upstream_id}: stream ended before any event",
+                              kind=ErrorKind.CUT)
     except UpstreamError as exc:
         error = exc
     except MalformedEvent as exc:
-        error = UpstreamError(f"{upstream_id}: malformed first event: {exc}")
+        error = UpstreamError(f"{upstream_id}: malformed first event: {exc}",
+                              kind=ErrorKind.MALFORMED)
     await close_reply(reply)
     return None, error
 
@@ -215,7 +218,7 @@ async def call_with_failover(candidates: list[str], call: Call, breakers: Circui
             if reply.ok:
                 breakers.record_success(upstream_id)
                 return FailoverResult(upstream_id, reply, attempts)
-            retry_after = _retry_after(reply)
+            retry_after = parse_retry_after(reply.headers.get("retry-after"))
             attempt = Attempt(upstream_id, reply.status, f"HTTP {reply.status}", retry_after)
             if reply.status not in RETRYABLE and (reply.status not in NEXT_ONLY or is_last):
                 # A client error every upstream would repeat, or the last member's refusal:
@@ -240,12 +243,3 @@ async def call_with_failover(candidates: list[str], call: Call, breakers: Circui
     final = attempts[-1].upstream_id if attempts else candidates[0]
     return FailoverResult(final, last_reply, attempts, last_error)
 
-
-def _retry_after(reply: UpstreamReply) -> float | None:
-    value = reply.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

@@ -1,34 +1,27 @@
-"""The flow every client protocol shares: parse, publish, route, call the upstream in the
-client's protocol, relay, publish the outcome. Each protocol supplies a `Surface`."""
+"""HTTP in, engine call, HTTP out: the part of serving a chat request that knows aiohttp.
+
+A route handler reads and checks the body in its protocol (`Surface`), hands it with the
+facts it gathered to the turn engine (`core.engine.serve_turn`), and implements the engine's
+`Client` interface (`HttpClient`) by writing aiohttp responses."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from fusion_tui.core.pipeline import RequestFacts, RequestRejected, council_for, plan_route
-from fusion_tui.events import (
-    ActorToolCalled,
-    RequestCancelled,
-    RequestReceived,
-    ResponseFinished,
-    TranslationNote,
-)
+from fusion_tui.core.engine import Arrival, Dialect, Outcome, serve_turn
+from fusion_tui.core.engine.turn import ROUTE_HEADER
 from fusion_tui.protocols.anthropic import RequestError
-from fusion_tui.routing import session_id_for
 from fusion_tui.server.app_keys import STATE
-from fusion_tui.server.relay import Outcome
-from fusion_tui.server.turns import Turn
-from fusion_tui.upstreams import Upstream, UpstreamReply
-from fusion_tui.upstreams.http import DEPTH_HEADER, OUTGOING_DEPTH
+from fusion_tui.server.relay import OPENED_STREAM, open_stream
+from fusion_tui.upstreams import UpstreamReply
 
-ROUTE_HEADER = "x-fusion-route"
+__all__ = ["ROUTE_HEADER", "HttpClient", "Surface", "client_name", "read_json", "serve"]
 
 JsonRelay = Callable[[UpstreamReply, dict[str, str]], Awaitable[tuple[web.Response, Outcome]]]
 StreamRelay = Callable[[web.Request, UpstreamReply, dict[str, str], float,
@@ -38,27 +31,14 @@ StreamRelay = Callable[[web.Request, UpstreamReply, dict[str, str], float,
 
 @dataclass(frozen=True)
 class Surface:
-    """One client protocol: how to check a body, answer an error, call an upstream, relay,
-    and the pieces a council or panel turn needs in that protocol."""
+    """One client protocol over HTTP: how to check a body, answer an error, relay a reply,
+    and the engine's view of the protocol (`dialect`)."""
 
-    protocol: str
+    dialect: Dialect
     check: Callable[[Any], dict[str, Any]]
     error: Callable[[int, str, RequestError | None, dict[str, str] | None], web.Response]
-    call: Callable[[Upstream, dict[str, Any], Mapping[str, str]], Awaitable[UpstreamReply]]
     relay_json: JsonRelay
     relay_stream: StreamRelay
-    anthropic_view: Callable[[dict[str, Any]], dict[str, Any]]
-    """The request in Anthropic shape (what the gate and the council read)."""
-    inject: Callable[[dict[str, Any], str], dict[str, Any]]
-    """The request with a briefing added after its last cache breakpoint."""
-    opening: Callable[[str, str], bytes]
-    """First bytes of a stream opened before the answer exists (request id, model)."""
-    keepalive: bytes
-    """What keeps an opened stream alive while the council sits."""
-    stream_error: Callable[[int, str], bytes]
-    """An error inside an opened stream, in the protocol's own form."""
-    from_anthropic: Callable[[UpstreamReply, dict[str, Any], str], UpstreamReply]
-    """An Anthropic-wire reply the proxy produced, in this protocol (body, model)."""
 
 
 async def read_json(request: web.Request) -> Any:
@@ -78,110 +58,79 @@ def client_name(request: web.Request) -> str:
     return agent.split(" ")[0][:60] if agent else "unknown"
 
 
-def _publish_notes(request: web.Request, surface: Surface, upstream: Upstream,
-                   session_id: str, request_id: str, notes: list[str]) -> None:
-    state = request.app[STATE]
-    direction = f"{surface.protocol}->{upstream.protocol}"
-    for note in notes:
-        state.publish(TranslationNote(session_id=session_id, request_id=request_id,
-                                      upstream_id=upstream.settings.id, direction=direction,
-                                      note=note))
+class HttpClient:
+    """The engine's `Client` for one aiohttp request: keeps the response being built."""
+
+    def __init__(self, request: web.Request, surface: Surface) -> None:
+        self.request = request
+        self.surface = surface
+        self.response: web.StreamResponse | None = None
+        self.opened: web.StreamResponse | None = None
+
+    async def open(self, headers: dict[str, str], opening: bytes) -> None:
+        """Send the SSE status line and headers, then the opening bytes."""
+        self.opened = self.response = await open_stream(self.request, headers)
+        await self.opened.write(opening)
+
+    async def write(self, data: bytes) -> None:
+        """Write into the started stream."""
+        assert self.opened is not None
+        await self.opened.write(data)
+
+    async def end(self) -> None:
+        """End the started stream."""
+        assert self.opened is not None
+        await self.opened.write_eof()
+
+    async def relay(self, reply: UpstreamReply, headers: dict[str, str], stream: bool,
+                    started: float) -> Outcome:
+        """Relay into the opened stream, as a stream, or as one JSON body."""
+        if self.opened is not None:
+            self.response, outcome = await self.surface.relay_stream(
+                self.request, reply, headers, started, self.opened)
+        elif stream and reply.stream is not None:
+            self.response, outcome = await self.surface.relay_stream(
+                self.request, reply, headers, started, None)
+        else:
+            self.response, outcome = await self.surface.relay_json(reply, headers)
+        return outcome
+
+    def fail(self, status: int, message: str, headers: dict[str, str]) -> None:
+        """An error body in the client's protocol."""
+        self.response = self.surface.error(status, message, None, headers)
+
+    def add_header(self, name: str, value: str) -> None:
+        """A header on the body answer not sent yet."""
+        if self.response is not None and not self.response.prepared:
+            self.response.headers[name] = value
+
+    def stream_started(self) -> bool:
+        """Whether a stream (opened by us or by a relay) already reached the client."""
+        relayed = self.request.get(OPENED_STREAM)
+        if self.opened is None and relayed is not None and relayed.prepared:
+            self.opened = self.response = relayed
+        return self.opened is not None
+
+    async def send(self) -> None:
+        """Send a complete answer that aiohttp would only send after the handler returns, so
+        the engine's reporting happens after the client has its answer instead of on its
+        clock."""
+        if self.response is not None and not self.response.prepared:
+            await self.response.prepare(self.request)
+            await self.response.write_eof()
 
 
 async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
-    """Serve one chat request of `surface`'s protocol: plan its route (gate, steering,
-    overrides), then answer directly, through a council, or through the panel."""
-    state = request.app[STATE]
+    """Serve one chat request of `surface`'s protocol through the turn engine."""
     started = time.monotonic()
     try:
         body = surface.check(await read_json(request))
     except RequestError as exc:
         return surface.error(exc.status, str(exc), exc, None)
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    session_id = session_id_for(headers, body)
-    request_id = state.new_request_id()
-    keep_body = state.settings.sessions.record == "full"
-    state.publish(RequestReceived(
-        session_id=session_id, request_id=request_id, protocol=surface.protocol,
-        path=request.path, model=str(body["model"]), stream=bool(body.get("stream")),
-        client=client_name(request), tools=len(body.get("tools") or []),
-        messages=len(body["messages"]), body_bytes=request.content_length or 0,
-        body=body if keep_body else None))
-    facts = RequestFacts(session_id, request_id, bool(body.get("tools")), headers, body,
-                         surface.anthropic_view,
-                         {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
-    turn = Turn(request, surface, state, body, facts, started)
-    OUTGOING_DEPTH.set(_depth(headers) + 1)
-    state.controls.track(request_id, session_id)
-    try:
-        try:
-            plan = await plan_route(state, facts)
-        except RequestRejected as exc:
-            turn.outcome = Outcome(exc.status, error=str(exc))
-            return surface.error(exc.status, str(exc), None,
-                                 {"x-fusion-request-id": request_id})
-        council = council_for(state, facts, plan)
-        if council.convene:
-            response = await turn.council(plan, council)
-        elif plan.panel and not facts.has_tools:
-            response = await turn.panel(plan)
-        else:
-            response = await turn.direct(plan, extra_reason=council.reason or None)
-        await _send_now(request, response)
-        return response
-    except (asyncio.CancelledError, ConnectionResetError):
-        if state.controls.was_dropped(request_id):
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-            return await turn.dropped()
-        state.publish(RequestCancelled(session_id=session_id, request_id=request_id))
-        turn.outcome = Outcome(499, error="client disconnected")
-        raise
-    finally:
-        state.controls.untrack(request_id)
-        _report(request, turn, keep_body)
-
-
-async def _send_now(request: web.Request, response: web.StreamResponse) -> None:
-    """Send a complete answer that aiohttp would only send after the handler returns, so
-    the reporting in `serve`'s `finally` (events, costs, the log line) happens after the
-    client has its answer instead of on its clock."""
-    if not response.prepared:
-        await response.prepare(request)
-        await response.write_eof()
-
-
-def _depth(headers: Mapping[str, str]) -> int:
-    """The request's x-fusion-depth (0 when absent or not a number: the router rejects a
-    malformed one with a 400 anyway)."""
-    try:
-        return max(0, int(headers.get(DEPTH_HEADER, "0") or 0))
-    except ValueError:
-        return 0
-
-
-def _report(request: web.Request, turn: Turn, keep_body: bool) -> None:
-    """Translation notes, the actor's tool calls, the cost, and ResponseFinished."""
-    state = request.app[STATE]
-    facts, outcome = turn.facts, turn.outcome
-    sid, rid = facts.session_id, facts.request_id
-    if turn.reply is not None and turn.reply.notes and turn.served_by:
-        _publish_notes(request, turn.surface, state.upstreams[turn.served_by],
-                       facts.session_id, facts.request_id, turn.reply.notes)
-    for block in outcome.content:
-        if block.get("type") == "tool_use":
-            state.publish(ActorToolCalled(session_id=sid, request_id=rid, actor=turn.served_by,
-                                          name=str(block.get("name", "")),
-                                          input=dict(block.get("input") or {}),
-                                          tool_use_id=str(block.get("id", ""))))
-    if outcome.usage and turn.served_by and turn.stage != "panel_answer":
-        state.costs.record(facts.session_id, facts.request_id, turn.served_by, turn.stage,
-                           outcome.usage)
-    state.costs.request_total(facts.request_id, forget=True)
-    state.publish(ResponseFinished(
-        session_id=sid, request_id=rid, status=outcome.status, upstream_id=turn.served_by,
-        route=turn.route,
-        latency_ms=turn.elapsed_ms(), input_tokens=outcome.input_tokens,
-        output_tokens=outcome.output_tokens, stop_reason=outcome.stop_reason,
-        error=outcome.error, content=outcome.content if keep_body else None))
+    arrival = Arrival(headers={k.lower(): v for k, v in request.headers.items()},
+                      path=request.path, client=client_name(request),
+                      body_bytes=request.content_length or 0, started=started)
+    client = HttpClient(request, surface)
+    await serve_turn(request.app[STATE], surface.dialect, body, arrival, client)
+    assert client.response is not None, "the engine ended a turn without an answer"
+    return client.response

@@ -3,25 +3,19 @@ ignored: routing is on the path)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from aiohttp import web
 
-from fusion_tui.council import render
-from fusion_tui.council.inject import inject_anthropic
+from fusion_tui.core.engine import ANTHROPIC as ANTHROPIC_DIALECT
 from fusion_tui.protocols.anthropic import (
     RequestError,
     check_count_tokens_request,
     check_messages_request,
-    error_body,
 )
-from fusion_tui.protocols.sse import encode_sse
 from fusion_tui.server import relay
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.errors import anthropic_error
 from fusion_tui.server.handler import ROUTE_HEADER, Surface, read_json, serve
-from fusion_tui.upstreams import Upstream, UpstreamError, UpstreamReply
+from fusion_tui.upstreams import UpstreamError
 
 __all__ = ["ROUTE_HEADER", "count_tokens", "messages", "read_json"]
 
@@ -31,24 +25,8 @@ def _error(status: int, message: str, exc: RequestError | None,
     return anthropic_error(status, message, headers=headers)
 
 
-async def _call(upstream: Upstream, body: dict[str, Any],
-                headers: Mapping[str, str]) -> UpstreamReply:
-    return await upstream.messages(body, headers)
-
-
-def _opening(request_id: str, model: str) -> bytes:
-    return render.message_start(f"msg_{request_id}", model)
-
-
-def _stream_error(status: int, message: str) -> bytes:
-    return encode_sse("error", error_body(status, message))
-
-
-ANTHROPIC = Surface(
-    "anthropic", check_messages_request, _error, _call, relay.relay_json, relay.relay_stream,
-    anthropic_view=lambda body: body, inject=inject_anthropic, opening=_opening,
-    keepalive=encode_sse("ping", {"type": "ping"}), stream_error=_stream_error,
-    from_anthropic=lambda reply, body, model: reply)
+ANTHROPIC = Surface(ANTHROPIC_DIALECT, check_messages_request, _error, relay.relay_json,
+                    relay.relay_stream)
 
 
 async def messages(request: web.Request) -> web.StreamResponse:

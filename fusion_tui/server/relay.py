@@ -5,47 +5,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 
+from fusion_tui.core.engine.outcome import Outcome
 from fusion_tui.protocols.anthropic import MessageAccumulator, error_body
+from fusion_tui.protocols.errors import read_error
 from fusion_tui.protocols.sse import MalformedEvent, SSEParser, encode_sse, strict_json_events
 from fusion_tui.routing.failover import close_reply
-from fusion_tui.upstreams import UpstreamError, UpstreamReply
-
-
-@dataclass
-class Outcome:
-    """What the client received."""
-
-    status: int
-    input_tokens: int = 0
-    output_tokens: int = 0
-    stop_reason: str | None = None
-    error: str | None = None
-    content: list[dict[str, Any]] = field(default_factory=list)
-    ttfb_ms: float | None = None
-    usage: dict[str, Any] = field(default_factory=dict)
-    """Usage in Anthropic's field names (cache tokens included), for the cost book."""
-
+from fusion_tui.upstreams import ErrorKind, UpstreamError, UpstreamReply
 
 ReadSuccess = Callable[[dict[str, Any], Outcome], None]
 WrapError = Callable[[int, str], dict[str, Any]]
-
-
-def upstream_error_text(parsed: Any, raw: bytes, status: int) -> tuple[str, bool]:
-    """(the upstream's error message, whether its body already is a protocol error object).
-    Anthropic and OpenAI both put `error.message`; the ChatGPT backend says `detail`."""
-    error = parsed.get("error") if isinstance(parsed, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"]), True
-    detail = parsed.get("detail") if isinstance(parsed, dict) else None
-    if detail:
-        return str(detail), False
-    return raw[:300].decode("utf-8", "replace") or f"HTTP {status}", False
 
 
 async def relay_json_with(reply: UpstreamReply, headers: dict[str, str], read: ReadSuccess,
@@ -63,8 +36,9 @@ async def relay_json_with(reply: UpstreamReply, headers: dict[str, str], read: R
     if reply.ok and isinstance(parsed, dict):
         read(parsed, outcome)
     elif not reply.ok:
-        outcome.error, in_shape = upstream_error_text(parsed, raw, reply.status)
-        if not in_shape:
+        said = read_error(raw, reply.status, parsed)
+        outcome.error = said.message
+        if not said.in_shape:
             raw = orjson.dumps(wrap(reply.status, f"upstream error: {outcome.error}"))
     elif parsed is None:
         outcome.status = 502
@@ -164,6 +138,7 @@ async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict
     re-framed into it; otherwise the bytes pass through untouched."""
     response = opened or await open_stream(request, headers)
     outcome = Outcome(200)
+    failed_status = 502
     reframe = opened is not None
     assert reply.stream is not None
     try:
@@ -176,6 +151,8 @@ async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict
                 await response.write(frame)
     except UpstreamError as exc:
         outcome.error = str(exc)
+        if exc.kind == ErrorKind.OVERLOADED:
+            failed_status = 529  # said as an overload: clients retry those
     except MalformedEvent as exc:
         # Nothing after the bad event is relayed: a broken stream never ends as a normal one.
         outcome.error = f"upstream sent a malformed event: {exc}"
@@ -188,7 +165,7 @@ async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict
         outcome.error = f"upstream stream ended before {reader.end}"
     if outcome.error is not None:
         if relayed_error is None:
-            await response.write(reader.error_frame(502, outcome.error))
+            await response.write(reader.error_frame(failed_status, outcome.error))
         outcome.status = 502
     reader.fill(outcome)
     await response.write_eof()
@@ -227,8 +204,7 @@ class MessagesStream:
         return None if error is None else str(error.get("message", error))
 
     def error_frame(self, status: int, message: str) -> bytes:
-        """`event: error`; an overload is said as one (clients retry those)."""
-        status = 529 if "overloaded" in message else status
+        """`event: error`."""
         return encode_sse("error", error_body(status, message))
 
     def fill(self, outcome: Outcome) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
+from fusion_tui.core.engine.outcome import Outcome
 from fusion_tui.protocols.openai import ChatAccumulator, error_body, response_content
 from fusion_tui.protocols.openai_stream import error_frame
 from fusion_tui.protocols.sse import MalformedEvent, SSEParser
-from fusion_tui.server.relay import Outcome, relay_events, relay_json_with
+from fusion_tui.server.relay import relay_events, relay_json_with
 from fusion_tui.upstreams import UpstreamReply
 
 

@@ -9,19 +9,18 @@ from typing import Any
 
 from aiohttp import web
 
+from fusion_tui.core.engine.outcome import Outcome
 from fusion_tui.protocols.openai import error_body
 from fusion_tui.protocols.responses import (
+    OPENING_EVENTS,
     ResponsesAccumulator,
     event_frame,
     failed_event,
     response_outcome,
 )
 from fusion_tui.protocols.sse import SSEParser, strict_json_events
-from fusion_tui.server.relay import Outcome, relay_events, relay_json_with
+from fusion_tui.server.relay import relay_events, relay_json_with
 from fusion_tui.upstreams import UpstreamReply
-
-OPENING_EVENTS = 2
-"""The events the proxy's own opening holds (created, in_progress)."""
 
 
 def _usage(outcome: Outcome, usage: dict[str, Any]) -> None:

@@ -16,9 +16,9 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from fusion_tui.config import Settings
-from fusion_tui.core import Runtime
 from fusion_tui.core.controls import Controls
 from fusion_tui.events import EventBus
+from fusion_tui.runtime import Runtime
 from fusion_tui.sessions.replay import Recording
 from fusion_tui.tui.bridge import FLUSH_HZ, EventBridge
 from fusion_tui.tui.screens import DashboardScreen

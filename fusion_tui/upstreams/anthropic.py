@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from fusion_tui.config import UpstreamSettings
+from fusion_tui.protocols.errors import parse_retry_after
 from fusion_tui.upstreams.base import UpstreamReply
-from fusion_tui.upstreams.http import HttpTransport, parse_retry_after
+from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated import chat_via_messages
 
 __all__ = ["AnthropicUpstream", "apply_limits", "parse_retry_after"]

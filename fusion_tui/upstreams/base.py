@@ -4,21 +4,55 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from fusion_tui.config import UpstreamSettings
 
 
+class ErrorKind(StrEnum):
+    """Why an upstream call failed: decides the status the client gets, never the text."""
+
+    TIMEOUT = "timeout"
+    """No answer (or no next byte) within the upstream's timeout: 504."""
+    REFUSED = "refused"
+    """The connection could not be made or was reset before an answer: 502."""
+    CUT = "cut"
+    """The answer started and broke off (a cut body or stream): 502."""
+    MALFORMED = "malformed"
+    """The answer is not what the protocol allows (bad event, empty stream): 502."""
+    STALLED = "stalled"
+    """The answer started, then no byte came within the timeout: 502 (it did answer)."""
+    OVERLOADED = "overloaded"
+    """The upstream said it is overloaded (503/529): 529, which clients retry."""
+    STATUS = "status"
+    """The upstream answered with another HTTP error status: that status."""
+
+
+OVERLOADED_STATUSES = frozenset({503, 529})
+
+
 class UpstreamError(Exception):
     """A call that failed before any answer: connection refused, timeout, a broken reply.
 
-    `status` is 0 for transport failures; `retry_after_s` comes from a Retry-After header.
+    `status` is 0 for transport failures; `retry_after_s` comes from a Retry-After header;
+    `kind` says what went wrong (derived from `status` when not given: an error status, else
+    a refused connection).
     """
 
-    def __init__(self, message: str, status: int = 0, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, status: int = 0, retry_after_s: float | None = None,
+                 kind: ErrorKind | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after_s = retry_after_s
+        self.kind = kind or (ErrorKind.OVERLOADED if status in OVERLOADED_STATUSES
+                             else ErrorKind.STATUS if status else ErrorKind.REFUSED)
+
+    def http_status(self) -> int:
+        """The status a client gets for this failure when nothing was sent yet."""
+        if self.status:
+            return self.status
+        return {ErrorKind.TIMEOUT: 504, ErrorKind.OVERLOADED: 529}.get(self.kind, 502)
 
 
 @dataclass

@@ -10,7 +10,7 @@ import aiohttp
 import orjson
 
 from fusion_tui.config import UpstreamSettings
-from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 
 DEPTH_HEADER = "x-fusion-depth"
 OUTGOING_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("fusion_outgoing_depth",
@@ -35,16 +35,6 @@ def redact_secrets(payload: bytes, headers: dict[str, str]) -> bytes:
         if secret:
             payload = payload.replace(secret.encode(), b"[redacted]")
     return payload
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds form only)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 class HttpTransport:
@@ -79,7 +69,7 @@ class HttpTransport:
                 headers={**headers, DEPTH_HEADER: str(OUTGOING_DEPTH.get())})
         except TimeoutError as exc:
             raise UpstreamError(f"{sid}: no answer within "
-                                f"{self.settings.timeout_s:g}s") from exc
+                                f"{self.settings.timeout_s:g}s", kind=ErrorKind.TIMEOUT) from exc
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"{sid}: {type(exc).__name__}: {exc}") from exc
         out_headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -91,9 +81,9 @@ class HttpTransport:
             payload = await resp.read()
         except TimeoutError as exc:
             raise UpstreamError(f"{sid}: reply stalled for more than "
-                                f"{self.settings.timeout_s:g}s") from exc
+                                f"{self.settings.timeout_s:g}s", kind=ErrorKind.STALLED) from exc
         except aiohttp.ClientError as exc:
-            raise UpstreamError(f"{sid}: reply cut: {exc}") from exc
+            raise UpstreamError(f"{sid}: reply cut: {exc}", kind=ErrorKind.CUT) from exc
         finally:
             resp.release()
         if resp.status >= 400:
@@ -118,9 +108,10 @@ class HttpTransport:
                 yield chunk
         except TimeoutError as exc:
             raise UpstreamError(f"{self.settings.id}: stream idle for more than "
-                                f"{self.settings.timeout_s:g}s") from exc
+                                f"{self.settings.timeout_s:g}s", kind=ErrorKind.STALLED) from exc
         except aiohttp.ClientError as exc:
-            raise UpstreamError(f"{self.settings.id}: stream broken: {exc}") from exc
+            raise UpstreamError(f"{self.settings.id}: stream broken: {exc}",
+                                kind=ErrorKind.CUT) from exc
         finally:
             resp.release()
 

@@ -18,7 +18,7 @@ from fusion_tui.protocols.openai import error_body
 from fusion_tui.protocols.responses import status_for_code
 from fusion_tui.protocols.sse import MalformedEvent
 from fusion_tui.protocols.translate_responses import collect_stream
-from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 from fusion_tui.upstreams.codex_auth import CodexAuth, CodexAuthError
 from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated_responses import chat_via_responses, messages_via_responses
@@ -113,7 +113,8 @@ class ResponsesUpstream:
         try:
             final, error = await collect_stream(reply.stream, Notes())
         except MalformedEvent as exc:
-            raise UpstreamError(f"{self.settings.id}: malformed event: {exc}") from exc
+            raise UpstreamError(f"{self.settings.id}: malformed event: {exc}",
+                                kind=ErrorKind.MALFORMED) from exc
         finally:
             await reply.close()
         headers = {"content-type": "application/json"}
@@ -122,7 +123,8 @@ class ResponsesUpstream:
             return UpstreamReply(status, headers, body=orjson.dumps(error_body(
                 status, str(error.get("message") or "response failed"))))
         if final is None:
-            raise UpstreamError(f"{self.settings.id}: stream ended before response.completed")
+            raise UpstreamError(f"{self.settings.id}: stream ended before response.completed",
+                                kind=ErrorKind.CUT)
         return UpstreamReply(200, headers, body=orjson.dumps(final))
 
     async def messages(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fusion_tui.council.prompts import ADVISOR_MARKER, JUDGE_MARKER, PANEL_JUDGE_MARKER
 from fusion_tui.protocols.anthropic import text_of
+from fusion_tui.protocols.council_markers import ADVISOR_MARKER, JUDGE_MARKER, PANEL_JUDGE_MARKER
 
 _FILE = re.compile(r"(?<![\w/])((?:~|\.{0,2}/)?[\w.\-/]*\w\.[A-Za-z0-9]{1,8})\b")
 _TOOL = re.compile(r"^- (\w+):", re.M)

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fusion_tui.config import load_settings
-from fusion_tui.core import Runtime
 from fusion_tui.protocols.anthropic import error_type_for
+from fusion_tui.runtime import Runtime
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-10**12, 10**12)

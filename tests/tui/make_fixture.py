@@ -20,7 +20,7 @@ from typing import Any
 import anthropic
 
 from fusion_tui.config import load_settings
-from fusion_tui.core import Runtime
+from fusion_tui.runtime import Runtime
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "sessions" / "tui-demo.jsonl"

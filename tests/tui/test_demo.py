@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fusion_tui.core import Runtime
+from fusion_tui.runtime import Runtime
 from fusion_tui.tui.app import FusionApp, demo_starter
 from fusion_tui.tui.status import StatusInfo
 from fusion_tui.tui.widgets import RequestFeed

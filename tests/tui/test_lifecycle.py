@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fusion_tui.config import Settings, load_settings
-from fusion_tui.core import Runtime
+from fusion_tui.runtime import Runtime
 from fusion_tui.tui.app import EXIT_START_FAILED, FusionApp
 from fusion_tui.tui.status import StatusInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar

@@ -18,8 +18,8 @@ from textual.pilot import Pilot
 from textual.widgets import TextArea
 
 from fusion_tui.config import Settings
-from fusion_tui.core import Runtime
 from fusion_tui.events import BriefingHeld, CouncilConvened, Event, ResponseFinished
+from fusion_tui.runtime import Runtime
 from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen

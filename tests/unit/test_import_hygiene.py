@@ -25,7 +25,7 @@ def test_no_module_outside_tui_imports_textual() -> None:
 def test_serve_path_does_not_load_textual() -> None:
     code = ("import sys, fusion_tui.cli, fusion_tui.core, fusion_tui.server, fusion_tui.events,"
             " fusion_tui.sessions, fusion_tui.routing, fusion_tui.upstreams;"
-            " from fusion_tui.core import Runtime;"
+            " from fusion_tui.runtime import Runtime;"
             " from fusion_tui.config import load_settings;"
             " Runtime(load_settings('config.yaml', sessions={'dir': sys.argv[1]}));"
             " print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")

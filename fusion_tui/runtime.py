@@ -1,4 +1,7 @@
-"""Start and stop the proxy on the running event loop (the dashboard's or a bare one)."""
+"""Start-up wiring: build the proxy (upstreams, router, gate, recorder, the aiohttp app and
+its runner) and start and stop it on the running event loop (the dashboard's or a bare one).
+
+It sits above the HTTP server and below the dashboard and the CLI, which choose how to run it."""
 
 from __future__ import annotations
 
