@@ -10,15 +10,20 @@ from fusion_tui.config.settings import (
     Settings,
     UpstreamSettings,
 )
+from fusion_tui.config.tiers import MODES, TIERS, RoutingMode, Tier
 
 __all__ = [
+    "MODES",
+    "TIERS",
     "ConfigError",
     "FaultSettings",
     "PoolSettings",
+    "RoutingMode",
     "RoutingSettings",
     "ServerSettings",
     "SessionSettings",
     "Settings",
+    "Tier",
     "UpstreamSettings",
     "load_settings",
     "resolve_config_path",

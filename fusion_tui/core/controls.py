@@ -12,9 +12,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from fusion_tui.config.tiers import TIERS, Tier
 from fusion_tui.council.hold import HoldDesk
 from fusion_tui.events import Event, SteeringApplied
-from fusion_tui.routing.router import TIERS, PinTable
+from fusion_tui.routing.router import PinTable
 
 HOLD_MODES = ("off", "plan", "always")
 
@@ -27,8 +28,8 @@ class SteeringError(ValueError):
 class SessionSteering:
     """What a person set for one session."""
 
-    next_tier: str | None = None
-    locked_tier: str | None = None
+    next_tier: Tier | None = None
+    locked_tier: Tier | None = None
     actor: str | None = None
     muted: set[str] = field(default_factory=set)
     council: bool | None = None
@@ -90,7 +91,7 @@ class Controls:
         """Route the session's next request at `tier`, once."""
         if tier not in TIERS:
             raise SteeringError(f"tier must be one of {', '.join(TIERS)}")
-        self._session(session_id).next_tier = tier
+        self._session(session_id).next_tier = Tier(tier)
         self._applied("force_tier", session_id, tier, session_id, source)
 
     def lock_tier(self, session_id: str, tier: str | None, source: str = "ui") -> None:
@@ -98,18 +99,18 @@ class Controls:
         if tier is not None and tier not in TIERS:
             raise SteeringError(f"tier must be one of {', '.join(TIERS)}")
         steering = self._session(session_id)
-        steering.locked_tier = tier
+        steering.locked_tier = None if tier is None else Tier(tier)
         steering.next_tier = None
         self._applied("lock_tier" if tier else "auto_tier", session_id, tier or "auto",
                       session_id, source)
 
-    def tier_for(self, session_id: str) -> tuple[str | None, str | None]:
+    def tier_for(self, session_id: str) -> tuple[Tier | None, str | None]:
         """(tier forced for this request, route reason); consumes a one-shot force and the
         session's steering note."""
         tier = self.steered_tier(session_id)
         return tier, self.take_note(session_id)
 
-    def steered_tier(self, session_id: str) -> str | None:
+    def steered_tier(self, session_id: str) -> Tier | None:
         """The tier a person forced or locked for this request; consumes a one-shot force."""
         steering = self.sessions.get(session_id)
         if steering is None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from fusion_tui.config import Settings
+from fusion_tui.config.tiers import Tier
 from fusion_tui.routing.router import GateVerdict, Overrides, Router
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def explain_decision(settings: Settings, decision: Decision, body: Mapping[str, 
     has_tools = bool(body.get("tools"))
     overrides = Overrides.parse(headers or {}, body)
     plan = router.choose("", has_tools, overrides,
-                         GateVerdict(decision.tier, decision.scores, decision.reason))
+                         GateVerdict(Tier(decision.tier), decision.scores, decision.reason))
     return {"tier": plan.tier or decision.tier, "scores": decision.scores,
             "reason": decision.reason, "segments": decision.segments,
             "latency_ms": round(decision.latency_ms, 2), "route": plan.header}

@@ -10,14 +10,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fusion_tui.config.tiers import TIER_RANK, Tier
 from fusion_tui.core.state import ProxyState
 from fusion_tui.events import GateDecided, RouteChosen, SessionPinned, UpstreamFailed
 from fusion_tui.events.council import CouncilSkipped
+from fusion_tui.routing.explain import ReasonPart, RouteReason
 from fusion_tui.routing.failover import Attempt, FailoverResult, call_with_failover
-from fusion_tui.routing.router import TIERS, GateVerdict, Overrides, RouteOverrideError, RoutePlan
+from fusion_tui.routing.router import GateVerdict, Overrides, RouteOverrideError, RoutePlan
 from fusion_tui.upstreams.base import Upstream, UpstreamReply
-
-TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 
 
 class RequestRejected(Exception):
@@ -77,11 +77,7 @@ async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
                                   overrides={"tier": overrides.tier}))
     plan = state.router.choose(facts.session_id, facts.has_tools, overrides, verdict)
     # Taken only once the plan exists, so a request refused above leaves it for the next.
-    note = state.controls.take_note(facts.session_id)
-    if note:
-        said = plan.reason.split(",")
-        plan.reason = ",".join(filter(None, [plan.reason, *(n for n in note.split(",")
-                                                             if n not in said)]))
+    plan.reason.add(state.controls.take_note(facts.session_id))
     state.publish(RouteChosen(session_id=facts.session_id, request_id=facts.request_id,
                               mode=plan.mode, tier=plan.tier or "-",
                               upstream_id=plan.upstream_id, route=plan.header))
@@ -101,7 +97,7 @@ async def _judge(state: ProxyState, facts: RequestFacts, overrides: Overrides) -
     state.publish(GateDecided(session_id=facts.session_id, request_id=facts.request_id,
                               **decision.event_fields(),
                               overrides={"mode": overrides.mode} if overrides.mode else {}))
-    return GateVerdict(decision.tier, decision.scores, decision.reason)
+    return GateVerdict(Tier(decision.tier), decision.scores, decision.reason)
 
 
 @dataclass(frozen=True)
@@ -171,8 +167,8 @@ async def call_upstreams(state: ProxyState, facts: RequestFacts, plan: RoutePlan
 def route_header(plan: RoutePlan, result: FailoverResult | None = None,
                  extra: str | None = None) -> str:
     """The x-fusion-route value after serving (failover and council notes included)."""
-    notes = [extra] if extra else []
+    notes = RouteReason([extra])
     if result is not None and result.failed_over:
-        notes.append("failover:" + "+".join(a.upstream_id for a in result.attempts))
+        notes.add(ReasonPart("failover", "+".join(a.upstream_id for a in result.attempts)))
     served = result.upstream_id if result is not None else None
-    return plan.header_for(served, ",".join(notes) or None)
+    return plan.header_for(served, notes)

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
+from fusion_tui.config.tiers import TIERS
 from fusion_tui.routing import segments as seg
 from fusion_tui.routing.data.exemplars import (
     COMPACTION,
@@ -31,7 +32,6 @@ from fusion_tui.routing.data.exemplars import (
 )
 from fusion_tui.routing.embedder import Embedder, EmbedderService
 
-TIERS = ("compact", "regular", "plan")
 # Relative weight of each classifier segment (see segments.CLASSIFIER_SEGMENTS).
 SEGMENT_WEIGHTS = {"user": 1.0, "history": 0.6, "assistant": 0.5, "tools": 0.7, "code": 0.4,
                    "system": 0.1}

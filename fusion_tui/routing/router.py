@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tui.config import Settings
-from fusion_tui.routing.explain import format_route
-
-MODES = ("single", "smart", "all")
-TIERS = ("compact", "regular", "plan")
+from fusion_tui.config.tiers import MODES, TIERS, Tier
+from fusion_tui.routing.explain import ReasonPart, RouteReason, format_route
 
 
 class RouteOverrideError(ValueError):
@@ -30,7 +28,7 @@ class Overrides:
     body fields (fusion_route, fusion_tier) and the recursion guard (x-fusion-depth)."""
 
     mode: str | None = None
-    tier: str | None = None
+    tier: Tier | None = None
     panel: tuple[str, ...] = ()
     depth: int = 0
     source: str = ""
@@ -47,7 +45,7 @@ class Overrides:
             if value in MODES:
                 mode = value
             elif value in TIERS:
-                tier = value
+                tier = Tier(value)
             else:
                 raise RouteOverrideError(
                     f"x-fusion-route: expected one of {', '.join(MODES + TIERS)}, got {route!r}")
@@ -58,7 +56,7 @@ class Overrides:
             if value not in TIERS:
                 raise RouteOverrideError(
                     f"x-fusion-tier: expected one of {', '.join(TIERS)}, got {tier_value!r}")
-            tier = value
+            tier = Tier(value)
             sources.append("tier")
         panel_raw = headers.get("x-fusion-panel", "")
         panel = tuple(p.strip() for p in panel_raw.replace("+", ",").split(",") if p.strip())
@@ -75,7 +73,7 @@ class Overrides:
 class GateVerdict:
     """What the gate said about a request (see routing.gate)."""
 
-    tier: str
+    tier: Tier
     scores: Mapping[str, float]
     reason: str
 
@@ -85,9 +83,9 @@ class RoutePlan:
     """The router's decision: who may serve (in failover order) and the explanation."""
 
     mode: str
-    tier: str | None
+    tier: Tier | None
     candidates: list[str]
-    reason: str
+    reason: RouteReason
     scores: Mapping[str, float] | None = None
     actor: str | None = None
     council: list[str] = field(default_factory=list)
@@ -103,12 +101,14 @@ class RoutePlan:
         """The x-fusion-route value if the first choice serves."""
         return self.header_for()
 
-    def header_for(self, served_by: str | None = None, extra_reason: str | None = None) -> str:
-        """The x-fusion-route value once `served_by` is known."""
-        reason = ",".join(r for r in (self.reason, extra_reason) if r)
+    def header_for(self, served_by: str | None = None,
+                   extra_reason: RouteReason | ReasonPart | str | None = None) -> str:
+        """The x-fusion-route value once `served_by` is known (`extra_reason`: what the
+        turn added to the plan's reasons: failover, the council's outcome, ...)."""
+        reason = self.reason.plus(extra_reason) if extra_reason else self.reason
         return format_route(self.mode, self.tier, served_by or self.upstream_id,
                             actor=self.actor, council=self.council, panel=self.panel,
-                            scores=self.scores, reason=reason or None)
+                            scores=self.scores, reason=reason)
 
 
 class PinTable:
@@ -195,30 +195,30 @@ class Router:
         """The plan for one request."""
         overrides = overrides or Overrides()
         mode = self._effective_mode(overrides)
-        reasons: list[str] = []
+        reasons = RouteReason()
         if overrides.depth > 0:
-            reasons.append(f"depth_guard:{overrides.depth}")
+            reasons.add(ReasonPart("depth_guard", str(overrides.depth)))
         elif overrides.source:
-            reasons.append(f"override:{overrides.source}")
+            reasons.add(ReasonPart("override", overrides.source))
         actors = self.actor_order(session_id)
         if mode == "single":
-            return RoutePlan("single", overrides.tier, actors, ",".join(reasons))
+            return RoutePlan("single", overrides.tier, actors, reasons)
         tier = overrides.tier or (verdict.tier if verdict else None)
         scores = verdict.scores if verdict and not overrides.tier else None
         if verdict and not overrides.tier:
-            reasons.append(verdict.reason)
+            reasons.add(verdict.reason)
         pools = self.settings.pools
         if has_tools:
-            reasons.append("tools:actor")
-            return RoutePlan(mode, tier, actors, ",".join(reasons), scores, actor=actors[0])
+            reasons.add(ReasonPart("tools", "actor"))
+            return RoutePlan(mode, tier, actors, reasons, scores, actor=actors[0])
         panel = list(overrides.panel) or list(pools.panel)
         if panel and (mode == "all" or tier == "plan"):
-            return RoutePlan(mode, tier or "plan", actors, ",".join(reasons), scores,
+            return RoutePlan(mode, tier or Tier.PLAN, actors, reasons, scores,
                              panel=panel)
         if tier == "compact" and pools.compact:
-            return RoutePlan(mode, tier, list(pools.compact), ",".join(reasons), scores)
+            return RoutePlan(mode, tier, list(pools.compact), reasons, scores)
         if tier == "regular" and pools.regular:
             start = next(self._round_robin) % len(pools.regular)
             order = pools.regular[start:] + pools.regular[:start]
-            return RoutePlan(mode, tier, order, ",".join(reasons), scores)
-        return RoutePlan(mode, tier, actors, ",".join(reasons), scores, actor=actors[0])
+            return RoutePlan(mode, tier, order, reasons, scores)
+        return RoutePlan(mode, tier, actors, reasons, scores, actor=actors[0])

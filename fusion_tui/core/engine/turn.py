@@ -52,7 +52,7 @@ from fusion_tui.events import (
 from fusion_tui.events.council import ActorStarted
 from fusion_tui.protocols.errors import read_error
 from fusion_tui.routing import session_id_for
-from fusion_tui.routing.explain import format_route
+from fusion_tui.routing.explain import ReasonPart, RouteReason, format_route
 from fusion_tui.routing.router import RoutePlan
 from fusion_tui.upstreams import UpstreamError, UpstreamReply
 from fusion_tui.upstreams.http import DEPTH_HEADER, OUTGOING_DEPTH
@@ -357,13 +357,11 @@ class Turn:
         if not self.opened and self.client.stream_started():
             self.opened = True  # dropped mid-relay: end the stream the client already has
         plan = self.plan
+        reason = RouteReason([ReasonPart("override", source), ReasonPart("dropped")])
         if plan is None:
-            route = format_route(self.state.router.mode, None, "-",
-                                 reason=f"override:{source},dropped")
+            route = format_route(self.state.router.mode, None, "-", reason=reason)
         else:
-            said = plan.reason.split(",")
-            extra = ",".join(n for n in (f"override:{source}", "dropped") if n not in said)
-            route = plan.header_for(self.served_by or None, extra)
+            route = plan.header_for(self.served_by or None, reason)
         await self._fail(500, message, route)
 
     def elapsed_ms(self) -> float:

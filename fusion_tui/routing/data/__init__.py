@@ -15,10 +15,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from fusion_tui.config.tiers import TIERS
+
 DATA_DIR = Path(__file__).resolve().parent
 TRAIN = DATA_DIR / "train.jsonl"
 HELDOUT = DATA_DIR / "heldout.jsonl"
-TIERS = ("compact", "regular", "plan")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 from textual.widgets import DataTable
 
+from fusion_tui.config.tiers import TIERS
 from fusion_tui.events import (
     CostRecorded,
     Event,
@@ -38,7 +39,7 @@ COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("tokens", "tokens", 11),
 )
 
-TIER_ORDER = ("compact", "regular", "plan")
+TIER_ORDER = TIERS
 BARS = " ▁▂▃▄▅▆▇█"
 
 
