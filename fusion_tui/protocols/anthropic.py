@@ -238,6 +238,13 @@ def estimate_tokens(value: Any) -> int:
     return max(1, len(raw) // 4)
 
 
+def estimate_request_tokens(body: dict[str, Any]) -> int:
+    """A rough input-token count of a Messages request (messages, system and tools), for
+    upstreams with no counting endpoint."""
+    return (estimate_tokens(body.get("messages", [])) + estimate_tokens(body.get("system", ""))
+            + estimate_tokens(body.get("tools", [])))
+
+
 class MessageAccumulator:
     """Builds the final message from a stream of Anthropic SSE event payloads.
 

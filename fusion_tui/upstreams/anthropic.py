@@ -8,9 +8,11 @@ from typing import Any
 
 from fusion_tui.config import UpstreamSettings
 from fusion_tui.protocols.errors import parse_retry_after
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import UpstreamReply
 from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated import chat_via_messages
+from fusion_tui.upstreams.translated_responses import responses_via_messages
 
 __all__ = ["AnthropicUpstream", "apply_limits", "parse_retry_after"]
 
@@ -34,7 +36,7 @@ def apply_limits(body: dict[str, Any], settings: UpstreamSettings) -> dict[str, 
 class AnthropicUpstream:
     """Calls `{base_url}/v1/messages` with the configured model and key."""
 
-    protocol = "anthropic"
+    protocol = Wire.ANTHROPIC
 
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
@@ -65,6 +67,10 @@ class AnthropicUpstream:
                                headers: Mapping[str, str]) -> UpstreamReply:
         """Serve a Chat Completions request by translating it to /v1/messages and back."""
         return await chat_via_messages(self.messages, self.settings, body, headers)
+
+    async def responses(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
+        """Serve a Responses request by translating it to /v1/messages and back."""
+        return await responses_via_messages(self.messages, self.settings, body, headers)
 
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """POST /v1/messages/count_tokens."""

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from fusion_tui.config import UpstreamSettings
+from fusion_tui.protocols.wire import Wire
 
 
 class ErrorKind(StrEnum):
@@ -88,9 +89,9 @@ class Upstream(Protocol):
     """One configured model endpoint."""
 
     settings: UpstreamSettings
-    protocol: str
-    """The upstream's native wire protocol ("anthropic" or "openai"); the other one is
-    served by translation."""
+    protocol: Wire
+    """The upstream's native wire protocol; the other two are served by translation
+    (upstreams/translated*.py)."""
 
     async def messages(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """Send an Anthropic Messages request; the reply is Anthropic JSON or SSE
@@ -101,6 +102,11 @@ class Upstream(Protocol):
                                headers: Mapping[str, str]) -> UpstreamReply:
         """Send an OpenAI Chat Completions request; the reply is OpenAI JSON or SSE `data:`
         chunks ending `data: [DONE]`, errors in OpenAI's shape."""
+        ...
+
+    async def responses(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
+        """Send an OpenAI Responses request; the reply is a Responses object or its SSE
+        events (`response.completed` last), errors in OpenAI's shape."""
         ...
 
     async def list_models(self) -> list[str]:

@@ -11,11 +11,13 @@ from urllib.parse import urlsplit
 import orjson
 
 from fusion_tui.config import UpstreamSettings
-from fusion_tui.protocols.anthropic import estimate_tokens
+from fusion_tui.protocols.anthropic import estimate_request_tokens
 from fusion_tui.protocols.openai_codec import TokenField
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import UpstreamReply
 from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated import messages_via_chat
+from fusion_tui.upstreams.translated_responses import responses_via_chat
 
 TOKEN_FIELDS: tuple[TokenField, ...] = ("max_tokens", "max_completion_tokens")
 
@@ -32,7 +34,7 @@ def api_base(settings: UpstreamSettings) -> str:
 class OpenAIUpstream:
     """Calls `{api_base}/chat/completions` with the configured model and Bearer key."""
 
-    protocol = "openai"
+    protocol = Wire.OPENAI
 
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
@@ -77,10 +79,14 @@ class OpenAIUpstream:
         return await messages_via_chat(self.chat_completions, self.settings, self.token_field,
                                        body, headers)
 
+    async def responses(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
+        """Serve a Responses request by translating it to Chat Completions and back."""
+        return await responses_via_chat(self.chat_completions, self.settings, self.token_field,
+                                        body, headers)
+
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """An estimate (Chat Completions has no counting endpoint): about 4 bytes a token."""
-        count = estimate_tokens(body.get("messages", [])) + estimate_tokens(
-            body.get("system", "")) + estimate_tokens(body.get("tools", []))
+        count = estimate_request_tokens(body)
         return UpstreamReply(200, {"content-type": "application/json"},
                              body=orjson.dumps({"input_tokens": count}))
 

@@ -12,12 +12,13 @@ from urllib.parse import urlsplit
 import orjson
 
 from fusion_tui.config import UpstreamSettings
-from fusion_tui.protocols.anthropic import estimate_tokens
+from fusion_tui.protocols.anthropic import estimate_request_tokens
 from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.openai import error_body
 from fusion_tui.protocols.responses import status_for_code
 from fusion_tui.protocols.sse import MalformedEvent
 from fusion_tui.protocols.translate_responses import collect_stream
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 from fusion_tui.upstreams.codex_auth import CodexAuth, CodexAuthError
 from fusion_tui.upstreams.http import HttpTransport
@@ -41,7 +42,7 @@ class ResponsesUpstream:
     """Calls `{base}/responses` with the configured model; Bearer API key (openai-responses)
     or the ChatGPT access token and account id (codex)."""
 
-    protocol = "responses"
+    protocol = Wire.RESPONSES
 
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
@@ -138,8 +139,7 @@ class ResponsesUpstream:
 
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """An estimate (about 4 bytes a token): no counting endpoint is used."""
-        count = estimate_tokens(body.get("messages", [])) + estimate_tokens(
-            body.get("system", "")) + estimate_tokens(body.get("tools", []))
+        count = estimate_request_tokens(body)
         return UpstreamReply(200, {"content-type": "application/json"},
                              body=orjson.dumps({"input_tokens": count}))
 

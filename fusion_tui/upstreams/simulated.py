@@ -11,11 +11,13 @@ from typing import Any
 import orjson
 
 from fusion_tui.config import UpstreamSettings
-from fusion_tui.protocols.anthropic import error_body, estimate_tokens
+from fusion_tui.protocols.anthropic import error_body, estimate_request_tokens, estimate_tokens
 from fusion_tui.protocols.sse import encode_sse
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import UpstreamReply
 from fusion_tui.upstreams.simulated_brain import Answer, decide
 from fusion_tui.upstreams.translated import chat_via_messages
+from fusion_tui.upstreams.translated_responses import responses_via_messages
 
 SIMULATED_HEADER = "x-fusion-simulated"
 
@@ -35,7 +37,7 @@ def _chunks(text: str) -> list[str]:
 class SimulatedUpstream:
     """A deterministic built-in model. See `simulated_brain.decide` for what it answers."""
 
-    protocol = "anthropic"
+    protocol = Wire.ANTHROPIC
 
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
@@ -140,14 +142,17 @@ class SimulatedUpstream:
         """Serve a Chat Completions request by translation to the Messages answer."""
         return await chat_via_messages(self.messages, self.settings, body, headers)
 
+    async def responses(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
+        """Serve a Responses request by translation to the Messages answer."""
+        return await responses_via_messages(self.messages, self.settings, body, headers)
+
     async def list_models(self) -> list[str]:
         """The one simulated model."""
         return [self.settings.model]
 
     async def count_tokens(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """An estimate of the request's input tokens."""
-        count = estimate_tokens(body.get("messages", [])) + estimate_tokens(
-            body.get("system", "")) + estimate_tokens(body.get("tools", []))
+        count = estimate_request_tokens(body)
         return UpstreamReply(200, self._headers("application/json"),
                              body=orjson.dumps({"input_tokens": count}))
 

@@ -27,7 +27,7 @@ def _headers(reply: UpstreamReply, content_type: str) -> dict[str, str]:
     return {**kept, "content-type": content_type}
 
 
-def _translated(reply: UpstreamReply, notes: Notes, stream: bool,
+def translated_reply(reply: UpstreamReply, notes: Notes, stream: bool,
                 to_json: Callable[[dict[str, Any], Notes], dict[str, Any]],
                 to_error: Callable[[int, bytes], bytes],
                 to_stream: Callable[[AsyncIterator[bytes]], AsyncIterator[bytes]]
@@ -60,7 +60,7 @@ async def messages_via_chat(call: NativeCall, settings: UpstreamSettings,
     sent = translate.anthropic_to_openai_request(body, notes, model=settings.model,
                                                  token_field=token_field)
     reply = await call(sent, headers)
-    return _translated(reply, notes, stream, translate.openai_to_anthropic_response,
+    return translated_reply(reply, notes, stream, translate.openai_to_anthropic_response,
                        translate.error_to_anthropic,
                        lambda chunks: translate.openai_to_anthropic_stream(chunks, notes))
 
@@ -75,7 +75,7 @@ async def chat_via_messages(call: NativeCall, settings: UpstreamSettings,
         body, notes, model=settings.model,
         default_max_tokens=settings.max_output_tokens or DEFAULT_MAX_TOKENS)
     reply = await call(sent, headers)
-    return _translated(reply, notes, stream, translate.anthropic_to_openai_response,
+    return translated_reply(reply, notes, stream, translate.anthropic_to_openai_response,
                        translate.error_to_openai,
                        lambda chunks: translate.anthropic_to_openai_stream(
                            chunks, notes, include_usage=include_usage, model=settings.model))
@@ -87,7 +87,7 @@ def anthropic_reply_as_openai(reply: UpstreamReply, client_body: dict[str, Any],
     OpenAI client (used where the proxy itself produced the answer: the panel)."""
     notes = Notes()
     include_usage = bool((client_body.get("stream_options") or {}).get("include_usage"))
-    return _translated(reply, notes, bool(client_body.get("stream")),
+    return translated_reply(reply, notes, bool(client_body.get("stream")),
                        translate.anthropic_to_openai_response, translate.error_to_openai,
                        lambda chunks: translate.anthropic_to_openai_stream(
                            chunks, notes, include_usage=include_usage, model=model))

@@ -1,13 +1,9 @@
-"""The Responses API and the other two protocols, upstream side: a Responses request served
-by any upstream (`call_responses`), and the Messages / Chat Completions requests a
-Responses-protocol upstream serves by translation.
-
-Design: a Responses client's body goes to `call_responses(upstream, body, headers)`. An
-upstream whose native protocol is "responses" (openai-responses, codex) gets it as it came
-(pass-through: only model and limits change); any other upstream is reached through the
-neutral model in its own protocol (`messages` for Anthropic-protocol upstreams,
-`chat_completions` for OpenAI ones) and its reply is translated back. The Upstream protocol
-itself is unchanged, so every existing upstream (and test double) serves Responses clients.
+"""The Responses API and the other two protocols, upstream side: how an Anthropic- or
+OpenAI-protocol upstream serves `Upstream.responses` (`responses_via_messages`,
+`responses_via_chat`), and how a Responses-protocol upstream serves `messages` and
+`chat_completions`. Each goes through the neutral model and translates the reply back; an
+upstream whose native protocol is Responses (openai-responses, codex) gets a Responses body
+as it came (pass-through: only model and limits change).
 """
 
 from __future__ import annotations
@@ -19,22 +15,8 @@ from fusion_tui.config import UpstreamSettings
 from fusion_tui.protocols import translate_responses as tr
 from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.openai_codec import TokenField
-from fusion_tui.upstreams.base import Upstream, UpstreamReply
-from fusion_tui.upstreams.translated import DEFAULT_MAX_TOKENS, NativeCall, _translated
-
-
-async def call_responses(upstream: Upstream, body: dict[str, Any],
-                         headers: Mapping[str, str]) -> UpstreamReply:
-    """Serve a Responses request with `upstream`, natively or by translation."""
-    if upstream.protocol == "responses":
-        native = getattr(upstream, "responses")  # noqa: B009 - not on the base protocol
-        reply: UpstreamReply = await native(body, headers)
-        return reply
-    if upstream.protocol == "openai":
-        token_field: TokenField = getattr(upstream, "token_field", "max_tokens")
-        return await responses_via_chat(upstream.chat_completions, upstream.settings,
-                                        token_field, body, headers)
-    return await responses_via_messages(upstream.messages, upstream.settings, body, headers)
+from fusion_tui.upstreams.base import UpstreamReply
+from fusion_tui.upstreams.translated import DEFAULT_MAX_TOKENS, NativeCall, translated_reply
 
 
 async def responses_via_messages(call: NativeCall, settings: UpstreamSettings,
@@ -46,7 +28,7 @@ async def responses_via_messages(call: NativeCall, settings: UpstreamSettings,
         body, notes, model=settings.model,
         default_max_tokens=settings.max_output_tokens or DEFAULT_MAX_TOKENS)
     reply = await call(sent, headers)
-    return _translated(reply, notes, bool(body.get("stream")),
+    return translated_reply(reply, notes, bool(body.get("stream")),
                        tr.anthropic_to_responses_response, tr.error_to_responses,
                        lambda chunks: tr.anthropic_to_responses_stream(chunks, notes,
                                                                        model=settings.model))
@@ -60,7 +42,7 @@ async def responses_via_chat(call: NativeCall, settings: UpstreamSettings,
     sent = tr.responses_to_openai_request(body, notes, model=settings.model,
                                           token_field=token_field)
     reply = await call(sent, headers)
-    return _translated(reply, notes, bool(body.get("stream")),
+    return translated_reply(reply, notes, bool(body.get("stream")),
                        tr.openai_to_responses_response, tr.error_to_responses,
                        lambda chunks: tr.openai_to_responses_stream(chunks, notes,
                                                                     model=settings.model))
@@ -73,7 +55,7 @@ async def messages_via_responses(call: NativeCall, settings: UpstreamSettings,
     notes = Notes()
     sent = tr.anthropic_to_responses_request(body, notes, model=settings.model)
     reply = await call(sent, headers)
-    return _translated(reply, notes, bool(body.get("stream")),
+    return translated_reply(reply, notes, bool(body.get("stream")),
                        tr.responses_to_anthropic_response, tr.error_to_anthropic,
                        lambda chunks: tr.responses_to_anthropic_stream(chunks, notes))
 
@@ -86,7 +68,7 @@ async def chat_via_responses(call: NativeCall, settings: UpstreamSettings,
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     sent = tr.openai_to_responses_request(body, notes, model=settings.model)
     reply = await call(sent, headers)
-    return _translated(reply, notes, bool(body.get("stream")),
+    return translated_reply(reply, notes, bool(body.get("stream")),
                        tr.responses_to_openai_response, tr.error_to_openai,
                        lambda chunks: tr.responses_to_openai_stream(
                            chunks, notes, include_usage=include_usage, model=settings.model))
@@ -96,7 +78,7 @@ def anthropic_reply_as_responses(reply: UpstreamReply, client_body: dict[str, An
                                  model: str) -> UpstreamReply:
     """An Anthropic-wire reply the proxy produced (the panel), in Responses wire."""
     notes = Notes()
-    return _translated(reply, notes, bool(client_body.get("stream")),
+    return translated_reply(reply, notes, bool(client_body.get("stream")),
                        tr.anthropic_to_responses_response, tr.error_to_responses,
                        lambda chunks: tr.anthropic_to_responses_stream(chunks, notes,
                                                                        model=model))

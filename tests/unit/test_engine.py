@@ -62,6 +62,10 @@ class ScriptedUpstream:
                                headers: Mapping[str, str]) -> UpstreamReply:
         return await self._next(body)
 
+    async def responses(self, body: dict[str, Any],
+                        headers: Mapping[str, str]) -> UpstreamReply:
+        return await self._next(body)
+
     async def count_tokens(self, body: dict[str, Any],
                            headers: Mapping[str, str]) -> UpstreamReply:
         raise AssertionError("not part of a turn")

@@ -29,10 +29,7 @@ from fusion_tui.protocols.translate_responses import responses_to_anthropic_requ
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams import Upstream, UpstreamReply
 from fusion_tui.upstreams.translated import anthropic_reply_as_openai
-from fusion_tui.upstreams.translated_responses import (
-    anthropic_reply_as_responses,
-    call_responses,
-)
+from fusion_tui.upstreams.translated_responses import anthropic_reply_as_responses
 
 PROXY_KEY_PREFIX = "fusion_"
 """Body keys meant for the proxy itself (route overrides); never sent upstream."""
@@ -134,7 +131,7 @@ def responses_wire_body(body: dict[str, Any]) -> dict[str, Any]:
 
 async def _call_responses(upstream: Upstream, body: dict[str, Any],
                           headers: Mapping[str, str]) -> UpstreamReply:
-    return await call_responses(upstream, responses_wire_body(body), headers)
+    return await upstream.responses(responses_wire_body(body), headers)
 
 
 def _responses_view(body: dict[str, Any]) -> dict[str, Any]:
