@@ -10,12 +10,13 @@ def translate_request_openai_to_anthropic(body: dict[str, Any]) -> dict[str, Any
     """A Chat Completions request body in Anthropic Messages shape (the model name kept),
     for readers that only understand Anthropic's shape (the gate). Notes are discarded."""
     from fusion_tui.protocols.neutral import Notes
-    from fusion_tui.protocols.translate import openai_to_anthropic_request
+    from fusion_tui.protocols.translation import translate
+    from fusion_tui.protocols.wire import Wire
 
-    return openai_to_anthropic_request(body, Notes(), model=str(body.get("model", "")),
-                                       default_max_tokens=int(
-                                           body.get("max_completion_tokens")
-                                           or body.get("max_tokens") or 4096))
+    return translate(body, Wire.OPENAI, Wire.ANTHROPIC, Notes(),
+                     model=str(body.get("model", "")),
+                     default_max_tokens=int(body.get("max_completion_tokens")
+                                            or body.get("max_tokens") or 4096))
 
 
 __all__ = ["translate_request_openai_to_anthropic"]

@@ -13,31 +13,32 @@ from fusion_tui.protocols import openai_codec as oc
 from fusion_tui.protocols import openai_stream as os_
 from fusion_tui.protocols.errors import error_bytes
 from fusion_tui.protocols.sse import SSEParser, strict_json_events
+from fusion_tui.protocols.translation import translate
 from fusion_tui.protocols.wire import Wire
 
 
 def anthropic_to_openai_request(body: dict[str, Any], notes: n.Notes, *, model: str,
                                 token_field: oc.TokenField) -> dict[str, Any]:
     """An Anthropic Messages body as a Chat Completions body for `model`."""
-    return oc.encode_request(ac.decode_request(body, notes), notes, model=model,
-                             token_field=token_field)
+    return translate(body, Wire.ANTHROPIC, Wire.OPENAI, notes, model=model,
+                     token_field=token_field)
 
 
 def openai_to_anthropic_request(body: dict[str, Any], notes: n.Notes, *, model: str,
                                 default_max_tokens: int) -> dict[str, Any]:
     """A Chat Completions body as an Anthropic Messages body for `model`."""
-    return ac.encode_request(oc.decode_request(body, notes), notes, model=model,
-                             default_max_tokens=default_max_tokens)
+    return translate(body, Wire.OPENAI, Wire.ANTHROPIC, notes, model=model,
+                     default_max_tokens=default_max_tokens)
 
 
 def openai_to_anthropic_response(body: dict[str, Any], notes: n.Notes) -> dict[str, Any]:
     """A chat completion as an Anthropic message."""
-    return ac.encode_response(oc.decode_response(body, notes), notes)
+    return translate(body, Wire.OPENAI, Wire.ANTHROPIC, notes, kind="response")
 
 
 def anthropic_to_openai_response(body: dict[str, Any], notes: n.Notes) -> dict[str, Any]:
     """An Anthropic message as a chat completion."""
-    return oc.encode_response(ac.decode_response(body), notes)
+    return translate(body, Wire.ANTHROPIC, Wire.OPENAI, notes, kind="response")
 
 
 def error_to_anthropic(status: int, raw: bytes) -> bytes:

@@ -11,10 +11,11 @@ from fusion_tui.protocols import anthropic_codec as ac
 from fusion_tui.protocols import neutral as n
 from fusion_tui.protocols import openai_codec as oc
 from fusion_tui.protocols import openai_stream as os_
-from fusion_tui.protocols import responses_codec as rc
 from fusion_tui.protocols import responses_stream as rs
 from fusion_tui.protocols.sse import DONE, SSEEvent, SSEParser, event_object, strict_json_events
 from fusion_tui.protocols.translate import error_to_anthropic, error_to_openai
+from fusion_tui.protocols.translation import translate
+from fusion_tui.protocols.wire import Wire
 
 __all__ = [
     "anthropic_to_responses_request", "anthropic_to_responses_response",
@@ -36,27 +37,27 @@ error_to_responses = error_to_openai
 def responses_to_anthropic_request(body: dict[str, Any], notes: n.Notes, *, model: str,
                                    default_max_tokens: int) -> dict[str, Any]:
     """A Responses body as an Anthropic Messages body for `model`."""
-    return ac.encode_request(rc.decode_request(body, notes), notes, model=model,
-                             default_max_tokens=default_max_tokens)
+    return translate(body, Wire.RESPONSES, Wire.ANTHROPIC, notes, model=model,
+                     default_max_tokens=default_max_tokens)
 
 
 def responses_to_openai_request(body: dict[str, Any], notes: n.Notes, *, model: str,
                                 token_field: oc.TokenField) -> dict[str, Any]:
     """A Responses body as a Chat Completions body for `model`."""
-    return oc.encode_request(rc.decode_request(body, notes), notes, model=model,
-                             token_field=token_field)
+    return translate(body, Wire.RESPONSES, Wire.OPENAI, notes, model=model,
+                     token_field=token_field)
 
 
 def anthropic_to_responses_request(body: dict[str, Any], notes: n.Notes, *,
                                    model: str) -> dict[str, Any]:
     """An Anthropic Messages body as a Responses body for `model`."""
-    return rc.encode_request(ac.decode_request(body, notes), notes, model=model)
+    return translate(body, Wire.ANTHROPIC, Wire.RESPONSES, notes, model=model)
 
 
 def openai_to_responses_request(body: dict[str, Any], notes: n.Notes, *,
                                 model: str) -> dict[str, Any]:
     """A Chat Completions body as a Responses body for `model`."""
-    return rc.encode_request(oc.decode_request(body, notes), notes, model=model)
+    return translate(body, Wire.OPENAI, Wire.RESPONSES, notes, model=model)
 
 
 # ---- complete answers ---------------------------------------------------------------------
@@ -64,22 +65,22 @@ def openai_to_responses_request(body: dict[str, Any], notes: n.Notes, *,
 
 def responses_to_anthropic_response(body: dict[str, Any], notes: n.Notes) -> dict[str, Any]:
     """A Responses answer as an Anthropic message."""
-    return ac.encode_response(rc.decode_response(body, notes), notes)
+    return translate(body, Wire.RESPONSES, Wire.ANTHROPIC, notes, kind="response")
 
 
 def responses_to_openai_response(body: dict[str, Any], notes: n.Notes) -> dict[str, Any]:
     """A Responses answer as a chat completion."""
-    return oc.encode_response(rc.decode_response(body, notes), notes)
+    return translate(body, Wire.RESPONSES, Wire.OPENAI, notes, kind="response")
 
 
 def anthropic_to_responses_response(body: dict[str, Any], notes: n.Notes) -> dict[str, Any]:
     """An Anthropic message as a Responses answer."""
-    return rc.encode_response(ac.decode_response(body), notes)
+    return translate(body, Wire.ANTHROPIC, Wire.RESPONSES, notes, kind="response")
 
 
 def openai_to_responses_response(body: dict[str, Any], notes: n.Notes) -> dict[str, Any]:
     """A chat completion as a Responses answer."""
-    return rc.encode_response(oc.decode_response(body, notes), notes)
+    return translate(body, Wire.OPENAI, Wire.RESPONSES, notes, kind="response")
 
 
 # ---- streams ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from fusion_tui.protocols.responses import (
 )
 from fusion_tui.protocols.responses_codec import response_object
 from fusion_tui.protocols.sse import encode_sse
-from fusion_tui.protocols.translate_responses import responses_to_anthropic_request
+from fusion_tui.protocols.translation import translate
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams import Upstream, UpstreamReply
 from fusion_tui.upstreams.translated import anthropic_reply_as_openai
@@ -136,9 +136,9 @@ async def _call_responses(upstream: Upstream, body: dict[str, Any],
 
 def _responses_view(body: dict[str, Any]) -> dict[str, Any]:
     wire = responses_wire_body(body)
-    return responses_to_anthropic_request(wire, Notes(), model=str(wire.get("model", "")),
-                                          default_max_tokens=int(
-                                              wire.get("max_output_tokens") or 4096))
+    return translate(wire, Wire.RESPONSES, Wire.ANTHROPIC, Notes(),
+                     model=str(wire.get("model", "")),
+                     default_max_tokens=int(wire.get("max_output_tokens") or 4096))
 
 
 def _responses_inject(body: dict[str, Any], briefing: str) -> dict[str, Any]:
