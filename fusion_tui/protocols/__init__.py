@@ -1,5 +1,6 @@
-"""Wire protocols: SSE framing, the Anthropic Messages and OpenAI Chat Completions shapes,
-the neutral model and the translation between them."""
+"""Wire protocols (the bottom layer, standard library and orjson only): SSE framing, the
+Anthropic Messages, OpenAI Chat Completions and Responses shapes (`Wire`), the neutral model,
+translation between them (`translation.translate`), and error bodies both ways (`errors`)."""
 
 from __future__ import annotations
 
