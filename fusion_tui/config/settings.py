@@ -81,6 +81,15 @@ class UpstreamSettings(_Strict):
     timeout_s: float = Field(600.0, gt=0)
     """Connect, first-byte and idle-gap timeout for one call, in seconds; each applies for
     the whole of a stream (a stream may last longer, but never go quiet longer)."""
+    deadline_s: float = Field(900.0, gt=0)
+    """Total time one call may take, connecting to the stream's last byte, in seconds; past
+    it the call fails (before the first byte reached the client: failover; after: an error
+    event) with an error naming this setting."""
+    max_body_mb: float = Field(64.0, gt=0)
+    """Largest answer accepted from this upstream, whole or streamed, in MiB after
+    decompression; a larger one is cut with an error naming this setting."""
+    max_event_mb: float = Field(8.0, gt=0)
+    """Largest single SSE event accepted from this upstream, in MiB after decompression."""
     headers: dict[str, str] = Field(default_factory=dict)
     """Extra headers sent with every call (e.g. OpenRouter's HTTP-Referer and X-Title)."""
     max_output_tokens: int | None = Field(None, ge=1)
