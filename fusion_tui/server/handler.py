@@ -59,6 +59,9 @@ class Surface:
     """An error inside an opened stream, in the protocol's own form."""
     from_anthropic: Callable[[UpstreamReply, dict[str, Any], str], UpstreamReply]
     """An Anthropic-wire reply the proxy produced, in this protocol (body, model)."""
+    as_sent: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    """The checked body as the client sent it, for the recording (without what `check`
+    added for the handler)."""
 
 
 async def read_json(request: web.Request) -> Any:
@@ -106,7 +109,7 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
         path=request.path, model=str(body["model"]), stream=bool(body.get("stream")),
         client=client_name(request), tools=len(body.get("tools") or []),
         messages=len(body["messages"]), body_bytes=request.content_length or 0,
-        body=body if keep_body else None))
+        body=surface.as_sent(body) if keep_body else None))
     facts = RequestFacts(session_id, request_id, bool(body.get("tools")), headers, body,
                          surface.anthropic_view,
                          {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
@@ -137,6 +140,9 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
             return await turn.dropped()
         state.publish(RequestCancelled(session_id=session_id, request_id=request_id))
         turn.outcome = Outcome(499, error="client disconnected")
+        raise
+    except Exception as exc:  # the middleware answers 500; the recording must say so too
+        turn.outcome = Outcome(500, error=f"fusion-tui internal error: {type(exc).__name__}")
         raise
     finally:
         state.controls.untrack(request_id)

@@ -104,7 +104,8 @@ RESPONSES = Surface(
     "responses", check, _error, _call, relay_responses.relay_json,
     relay_responses.relay_stream, anthropic_view=anthropic_view, inject=inject,
     opening=_opening, keepalive=b": keep-alive\n\n", stream_error=_stream_error,
-    from_anthropic=anthropic_reply_as_responses)
+    from_anthropic=anthropic_reply_as_responses,
+    as_sent=lambda body: {k: v for k, v in body.items() if k != ALIAS})
 
 
 async def responses(request: web.Request) -> web.StreamResponse:
