@@ -64,6 +64,11 @@ class ServerSettings(_Strict):
     """Name of an environment variable holding the key clients must send; null: no client auth."""
     max_body_mb: float = Field(32.0, gt=0)
     """Largest request body accepted, in MiB."""
+    header_timeout_s: float = Field(60.0, gt=0)
+    """A connection that has not sent a complete request head for this long (a stalled
+    client, an idle keep-alive) is closed."""
+    body_timeout_s: float = Field(120.0, gt=0)
+    """Time a client has to send its whole request body; past it the answer is a 408."""
     allow_remote_without_auth: bool = False
     """Listen on a non-loopback address with client auth off (refused unless true; the
     command-line flag --allow-remote-without-auth sets it too)."""
