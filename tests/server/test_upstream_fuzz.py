@@ -40,7 +40,7 @@ UPSTREAM_TYPES = {"anthropic": "anthropic", "openai": "openai-compatible",
                   "responses": "openai-responses"}
 CLIENTS = {"anthropic": "/v1/messages", "openai": "/v1/chat/completions",
            "responses": "/v1/responses"}
-BUDGET = settings(max_examples=60, deadline=None, derandomize=True,
+BUDGET = settings(max_examples=150, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow,
                                          HealthCheck.function_scoped_fixture])
 
