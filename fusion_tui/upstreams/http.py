@@ -39,8 +39,13 @@ def redact_secrets(payload: bytes, headers: dict[str, str]) -> bytes:
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "(no host)"
+    """scheme://host[:port] of a URL (never its user info, path or query)."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(an invalid URL)"
+    return f"{parts.scheme}://{parts.hostname}{port}" if parts.hostname else "(no host)"
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -59,10 +59,14 @@ class StreamRedactor:
         data = redact(self._held + chunk, self.secrets)
         hold = 0
         for secret in self.secrets:
-            for k in range(min(len(secret) - 1, len(data)), hold, -1):
-                if data.endswith(secret[:k]):
-                    hold = k
+            # The earliest place in the last len(secret) - 1 bytes where what is left of the
+            # data is a beginning of the secret: usually none (a chunk ends in "\n\n").
+            start = data.find(secret[:1], max(0, len(data) - len(secret) + 1))
+            while start != -1:
+                if secret.startswith(data[start:]):
+                    hold = max(hold, len(data) - start)
                     break
+                start = data.find(secret[:1], start + 1)
         self._held = data[len(data) - hold:] if hold else b""
         return data[:len(data) - hold] if hold else data
 
