@@ -12,6 +12,7 @@ BENCHES = [
     ("council", ["-n", "10"]),
     ("soak", ["--sessions", "50", "--seconds", "60"]),
     ("ui_flood", []),
+    ("recording", []),
 ]
 
 

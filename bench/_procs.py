@@ -1,5 +1,6 @@
 """Shared helpers for benchmarks: free ports, child servers, CPU time of a process, and the
-reference tools (the shared fake upstream and load generator)."""
+load tools (the project's own fake upstream and load generator, bench/fake_upstream.py and
+bench/loadgen.py, so the benchmarks run from a fresh clone)."""
 
 from __future__ import annotations
 
@@ -16,22 +17,22 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-BENCH_TOOLS = Path(os.environ.get("FUSION_BENCH_TOOLS", REPO.parent / "shared" / "bench-tools"))
-"""Where the reference tools are: $FUSION_BENCH_TOOLS, else ../shared/bench-tools beside the
-repository."""
+BENCH_TOOLS = Path(os.environ.get("FUSION_BENCH_TOOLS", REPO / "bench"))
+"""Where the load tools are: this folder, or $FUSION_BENCH_TOOLS to measure with another set
+of tools of the same interface (e.g. reference tools, for a comparison)."""
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def bench_tool(name: str) -> Path:
-    """The reference tool `name` (e.g. "loadgen.py"); when it is missing, the benchmark stops
-    with one line saying where it looked and how to point at the tools (no traceback)."""
+    """The load tool `name` (e.g. "loadgen.py"); when it is missing, the benchmark stops with
+    one line saying where it looked and how to point at the tools (no traceback)."""
     path = BENCH_TOOLS / name
     if not path.is_file():
         origin = ("FUSION_BENCH_TOOLS" if "FUSION_BENCH_TOOLS" in os.environ
-                  else "the default, ../shared/bench-tools beside the repository")
-        raise SystemExit(f"bench: reference tool {name} not found in {BENCH_TOOLS} (from "
-                         f"{origin}); set FUSION_BENCH_TOOLS to the folder holding "
-                         "fake_upstream.py and loadgen.py")
+                  else "the default, the repository's bench/")
+        raise SystemExit(f"bench: load tool {name} not found in {BENCH_TOOLS} (from "
+                         f"{origin}); unset FUSION_BENCH_TOOLS or point it at a folder "
+                         "holding fake_upstream.py and loadgen.py")
     return path
 
 
@@ -110,7 +111,8 @@ def fusion_proxy(upstream_port: int, protocol: str = "anthropic", record: str = 
 
 @contextmanager
 def fake_upstream(*extra: str) -> Iterator[int]:
-    """The shared reference fake upstream; yields its port."""
+    """The fake upstream (bench/fake_upstream.py unless FUSION_BENCH_TOOLS says otherwise);
+    yields its port."""
     script = bench_tool("fake_upstream.py")
     port = free_port()
     with child([sys.executable, str(script), "--port", str(port), *extra], port):

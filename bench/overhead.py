@@ -1,6 +1,6 @@
 """What the proxy adds over a direct call to the same local upstream, in one interleaved run.
 
-Method (shared/bench-tools/README.md): the reference fake upstream; loadgen with a 21 KB
+Method: the project's fake upstream (bench/fake_upstream.py); bench/loadgen.py with a 21 KB
 coding-agent body against the fake directly (A) and through `fusion-tui serve` in single mode
 (B), alternating A B for N rounds; the median of per-round differences; the proxy's CPU
 seconds per request from /proc. Run: `python -m bench.overhead [--rounds 3] [-n 300]`.

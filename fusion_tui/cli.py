@@ -21,6 +21,7 @@ import yaml
 from fusion_tui import __version__, cli_routing
 from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
+from fusion_tui.upstreams.redact import is_secret_header
 
 if TYPE_CHECKING:
     from fusion_tui.sessions.replay import Recording
@@ -62,6 +63,8 @@ def masked_config(settings: Settings) -> dict[str, object]:
         if model.api_key_env:
             upstream["api_key_env"] = (
                 f"{model.api_key_env} ({'set' if model.api_key() else 'missing'})")
+        upstream["headers"] = {name: "(hidden)" if is_secret_header(name) else value
+                               for name, value in model.headers.items()}
     auth = settings.server.auth_key_env
     if auth:
         data["server"]["auth_key_env"] = f"{auth} ({'set' if os.environ.get(auth) else 'missing'})"

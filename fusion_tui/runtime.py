@@ -15,6 +15,7 @@ from fusion_tui.events import EventBus
 from fusion_tui.routing import Router
 from fusion_tui.server import create_app
 from fusion_tui.server.auth import check_exposure
+from fusion_tui.server.protocol import ProxyRunner
 from fusion_tui.sessions import SessionRecorder
 from fusion_tui.sessions.store import prune
 from fusion_tui.upstreams import build_upstreams
@@ -56,8 +57,11 @@ class Runtime:
         if self.state.gate is not None:
             self.state.gate.start()
         app = create_app(self.state)
-        # handler_cancellation: a client that hangs up cancels its request's work.
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        # handler_cancellation: a client that hangs up cancels its request's work;
+        # keepalive_timeout: a connection without a complete request head for that long (a
+        # slowloris, an idle keep-alive) is closed.
+        self._runner = ProxyRunner(app, handler_cancellation=True, access_log=None,
+                                   keepalive_timeout=self.settings.server.header_timeout_s)
         await self._runner.setup()
         server = self.settings.server
         site = web.TCPSite(self._runner, server.host, server.port)

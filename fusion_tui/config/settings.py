@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +28,29 @@ DEFAULT_BASE_URLS = {"anthropic": "https://api.anthropic.com",
                      "codex": "https://chatgpt.com/backend-api/codex"}
 
 
+_HOSTNAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\.?")
+
+
+def check_base_url(url: str) -> str:
+    """An http(s) URL with a host, or ValueError saying what is wrong with it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"base_url {url!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"base_url {url!r} must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError(f"base_url {url!r} names no host")
+    if port == 0:
+        raise ValueError(f"base_url {url!r}: port 0")
+    if parts.username or parts.password:
+        raise ValueError(f"base_url {url!r}: credentials in a URL are not sent; use "
+                         "api_key_env")
+    return url
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
@@ -38,9 +64,28 @@ class ServerSettings(_Strict):
     """Name of an environment variable holding the key clients must send; null: no client auth."""
     max_body_mb: float = Field(32.0, gt=0)
     """Largest request body accepted, in MiB."""
+    header_timeout_s: float = Field(60.0, gt=0)
+    """A connection that has not sent a complete request head for this long (a stalled
+    client, an idle keep-alive) is closed."""
+    body_timeout_s: float = Field(120.0, gt=0)
+    """Time a client has to send its whole request body; past it the answer is a 408."""
     allow_remote_without_auth: bool = False
     """Listen on a non-loopback address with client auth off (refused unless true; the
     command-line flag --allow-remote-without-auth sets it too)."""
+
+    @field_validator("host")
+    @classmethod
+    def _check_host(cls, host: str) -> str:
+        bare = host.strip()
+        if bare.startswith("[") and bare.endswith("]"):  # URL notation of an IPv6 address
+            bare = bare[1:-1]
+        try:
+            return str(ipaddress.ip_address(bare))
+        except ValueError:
+            pass
+        if not _HOSTNAME.fullmatch(bare):
+            raise ValueError(f"{host!r} is neither an IP address nor a host name")
+        return bare
 
 
 class FaultSettings(_Strict):
@@ -81,6 +126,15 @@ class UpstreamSettings(_Strict):
     timeout_s: float = Field(600.0, gt=0)
     """Connect, first-byte and idle-gap timeout for one call, in seconds; each applies for
     the whole of a stream (a stream may last longer, but never go quiet longer)."""
+    deadline_s: float = Field(900.0, gt=0)
+    """Total time one call may take, connecting to the stream's last byte, in seconds; past
+    it the call fails (before the first byte reached the client: failover; after: an error
+    event) with an error naming this setting."""
+    max_body_mb: float = Field(64.0, gt=0)
+    """Largest answer accepted from this upstream, whole or streamed, in MiB after
+    decompression; a larger one is cut with an error naming this setting."""
+    max_event_mb: float = Field(8.0, gt=0)
+    """Largest single SSE event accepted from this upstream, in MiB after decompression."""
     headers: dict[str, str] = Field(default_factory=dict)
     """Extra headers sent with every call (e.g. OpenRouter's HTTP-Referer and X-Title)."""
     max_output_tokens: int | None = Field(None, ge=1)
@@ -108,6 +162,11 @@ class UpstreamSettings(_Strict):
     the one the Codex CLI uses)."""
     oauth_client_id: str | None = None
     """codex: OAuth client id for refreshing (default the Codex CLI's public client id)."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, url: str | None) -> str | None:
+        return None if url is None else check_base_url(url.strip())
 
     @model_validator(mode="after")
     def _needs_base_url(self) -> UpstreamSettings:
@@ -178,6 +237,18 @@ class SessionSettings(_Strict):
     """Recordings older than this are removed at start-up (null: kept forever)."""
     max_mb: float | None = Field(None, gt=0)
     """The oldest recordings are removed at start-up until the folder fits (null: no limit)."""
+
+    @field_validator("dir")
+    @classmethod
+    def _check_dir(cls, folder: Path) -> Path:
+        path = folder.expanduser()
+        for place in (path, *path.parents):
+            if place.exists():
+                if not place.is_dir():
+                    raise ValueError(f"{place} is a file, not a folder: recordings cannot "
+                                     "be written under it")
+                break
+        return folder
 
     @property
     def path(self) -> Path:

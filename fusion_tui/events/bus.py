@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fusion_tui.events.model import Event
 
 Listener = Callable[[Event], None]
+
+log = logging.getLogger(__name__)
+
+
+def listener_name(listener: Listener) -> str:
+    """A readable name for a listener (its qualified name, or its class's)."""
+    name = getattr(listener, "__qualname__", None) or type(listener).__qualname__
+    return f"{getattr(listener, '__module__', '') or type(listener).__module__}.{name}"
 
 
 class Subscription:
@@ -54,13 +64,16 @@ class Subscription:
 class EventBus:
     """Fan-out of events to synchronous listeners (the recorder, loggers) and to queued
     subscriptions (the dashboard). Listeners must be quick and must not raise; an exception
-    from one is reported through `on_listener_error` and never reaches the publisher."""
+    from one never reaches the publisher: it is logged (a warning with its traceback the first
+    time a listener fails, counted after that) and shown per listener by `health()`, which
+    /health reports."""
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
         self._subscriptions: list[Subscription] = []
         self.listener_errors = 0
         self.last_listener_error: str | None = None
+        self.failing: dict[str, dict[str, Any]] = {}
 
     def listen(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(event)` for every event; returns a function that stops it."""
@@ -84,7 +97,25 @@ class EventBus:
             try:
                 listener(event)
             except Exception as exc:  # a broken watcher must not break a client's request
-                self.listener_errors += 1
-                self.last_listener_error = f"{type(exc).__name__}: {exc}"
+                self._listener_failed(listener, event, exc)
         for sub in tuple(self._subscriptions):
             sub.offer(event)
+
+    def _listener_failed(self, listener: Listener, event: Event, exc: Exception) -> None:
+        self.listener_errors += 1
+        error = f"{type(exc).__name__}: {exc}"
+        self.last_listener_error = error
+        name = listener_name(listener)
+        entry = self.failing.get(name)
+        if entry is None:
+            self.failing[name] = {"errors": 1, "last_error": error, "event": event.kind}
+            log.warning("event listener %s failed on %s (said once; counted in /health)",
+                        name, event.kind, exc_info=exc)
+        else:
+            entry.update(errors=entry["errors"] + 1, last_error=error, event=event.kind)
+
+    def health(self) -> dict[str, Any]:
+        """Listener failures so far, per listener, and dropped events per subscription."""
+        return {"listener_errors": self.listener_errors,
+                "failing_listeners": {k: dict(v) for k, v in self.failing.items()},
+                "dropped_by_subscribers": sum(s.dropped for s in self._subscriptions)}

@@ -8,7 +8,9 @@ from typing import Any
 
 from fusion_tui.events.model import EVENT_TYPES, Event
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: a request's body may be stored as a delta against the session's previous request
+(`delta` beside `body`; see sessions/recorder.py). 1 is read unchanged."""
 
 
 def encode_event(event: Event) -> dict[str, Any]:

@@ -10,7 +10,13 @@ from typing import Any
 
 import orjson
 
-from fusion_tui.protocols.anthropic import MAX_TOKENS_LIMIT, RequestError, check_object
+from fusion_tui.protocols.anthropic import (
+    MAX_TOKENS_LIMIT,
+    RequestError,
+    check_object,
+    check_type,
+    valid_base64,
+)
 from fusion_tui.protocols.openai import streamed_blocks
 from fusion_tui.protocols.sse import encode_sse
 
@@ -55,6 +61,55 @@ def status_for_code(code: Any) -> int:
             "timeout": 504}.get(text, 500)
 
 
+TEXT_PARTS = ("input_text", "output_text", "text", "summary_text", "reasoning_text")
+
+
+def _check_part(at: str, part: dict[str, Any]) -> None:
+    """The fields of a content part the codecs read; inline images are real base64 (as on
+    the other surfaces)."""
+    kind = part["type"]
+    if kind in TEXT_PARTS and not isinstance(part.get("text"), str):
+        raise RequestError(f"{at}.text: required, a string", param=f"{at}.text")
+    if kind == "refusal" and not isinstance(part.get("refusal"), str):
+        raise RequestError(f"{at}.refusal: required, a string", param=f"{at}.refusal")
+    if kind == "input_image":
+        url = part.get("image_url")
+        if url is None and isinstance(part.get("file_id"), str):
+            return
+        if not isinstance(url, str):
+            raise RequestError(f"{at}.image_url: required, a string (or a file_id)",
+                               param=f"{at}.image_url")
+        head, _, data = url.partition(",")
+        if head.startswith("data:") and ";base64" in head and not valid_base64(data):
+            raise RequestError(f"{at}.image_url: the data URL is not valid base64",
+                               param=f"{at}.image_url")
+
+
+def _check_options(body: dict[str, Any]) -> None:
+    """Types of the optional top-level fields the codecs and translations read."""
+    for key in ("temperature", "top_p"):
+        check_type(body, key, (int, float), "a number")
+    check_type(body, "top_logprobs", int, "an integer")
+    for key in ("parallel_tool_calls", "store", "background"):
+        check_type(body, key, bool, "a boolean")
+    for key in ("metadata", "text", "reasoning", "stream_options"):
+        check_type(body, key, dict, "an object")
+    check_type(body, "tool_choice", (str, dict), "a string or an object")
+    check_type(body, "include", list, "a list")
+    check_type(body, "prompt_cache_key", str, "a string")
+    check_type(body, "user", str, "a string")
+    text = body.get("text") or {}
+    check_type(text, "format", dict, "an object", "text")
+    check_type(text, "verbosity", str, "a string", "text")
+    text_format = text.get("format") or {}
+    check_type(text_format, "type", str, "a string", "text.format")
+    check_type(text_format, "name", str, "a string", "text.format")
+    check_type(text_format, "schema", dict, "an object", "text.format")
+    reasoning = body.get("reasoning") or {}
+    for key in ("effort", "summary", "generate_summary"):
+        check_type(reasoning, key, str, "a string", "reasoning")
+
+
 def _check_item(i: int, item: Any, call_ids: set[str]) -> None:
     where = f"input[{i}]"
     if not isinstance(item, dict):
@@ -75,6 +130,19 @@ def _check_item(i: int, item: Any, call_ids: set[str]) -> None:
             if not isinstance(part, dict) or not isinstance(part.get("type"), str):
                 raise RequestError(f"{where}.content[{j}]: must be an object with a type",
                                    param=f"{where}.content[{j}]")
+            _check_part(f"{where}.content[{j}]", part)
+    elif kind == "reasoning":
+        for key in ("summary", "content"):
+            parts = item.get(key)
+            if parts is None:
+                continue
+            if not isinstance(parts, list):
+                raise RequestError(f"{where}.{key}: must be a list of text parts",
+                                   param=f"{where}.{key}")
+            for j, part in enumerate(parts):
+                if not isinstance(part, dict) or not isinstance(part.get("text"), str):
+                    raise RequestError(f"{where}.{key}[{j}]: must be an object with a string "
+                                       "text", param=f"{where}.{key}[{j}]")
     elif kind in ("function_call", "custom_tool_call"):
         if not isinstance(item.get("call_id"), str) or not isinstance(item.get("name"), str):
             raise RequestError(f"{where}: {kind} needs call_id and name", param=where)
@@ -127,6 +195,7 @@ def check_responses_request(body: Any) -> dict[str, Any]:
                            param="max_output_tokens")
     if not isinstance(body.get("stream", False), bool | None):
         raise RequestError("stream: must be a boolean", param="stream")
+    _check_options(body)
     if body.get("instructions") is not None and not isinstance(body["instructions"], str):
         raise RequestError("instructions: must be a string", param="instructions")
     tools = body.get("tools")

@@ -29,11 +29,16 @@ class BreakerState:
     open_for_s: float = 0.0
     trips: int = 0
     last_error: str = ""
+    probe_since: float | None = None
+    """When the half-open breaker's one probe was let through (None: no probe out)."""
 
 
 class CircuitBreakers:
     """Per-upstream breakers: open after `threshold` consecutive failures, stay open for a
-    back-off that doubles with each trip (capped), then let one probe through (half-open)."""
+    back-off that doubles with each trip (capped), then let one probe through (half-open):
+    every other call is refused until the probe's outcome closes or reopens the breaker. A
+    probe whose outcome never comes (a cancelled request, a caller that only filtered) stops
+    blocking after the current back-off period, and one more probe goes."""
 
     def __init__(self, threshold: int = 3, base_s: float = 5.0, max_s: float = 120.0,
                  clock: Callable[[], float] = time.monotonic,
@@ -55,19 +60,32 @@ class CircuitBreakers:
                 self.on_change(upstream_id, state, reason)
 
     def allows(self, upstream_id: str) -> bool:
-        """Whether a call may go to this upstream now (moves open -> half_open when due)."""
+        """Whether a call may go to this upstream now. Moves open -> half_open when due, and
+        a True from a half-open breaker is its one probe: the caller is expected to call it
+        and report the outcome (`record_success`, `record_failure` or `release_probe`)."""
         breaker = self._get(upstream_id)
+        now = self.clock()
         if breaker.state == "open":
-            if self.clock() - breaker.opened_at >= breaker.open_for_s:
-                self._set(upstream_id, breaker, "half_open", "probe due")
-                return True
-            return False
+            if now - breaker.opened_at < breaker.open_for_s:
+                return False
+            self._set(upstream_id, breaker, "half_open", "probe due")
+        if breaker.state == "half_open":
+            if (breaker.probe_since is not None
+                    and now - breaker.probe_since < max(breaker.open_for_s, self.base_s)):
+                return False
+            breaker.probe_since = now
         return True
+
+    def release_probe(self, upstream_id: str) -> None:
+        """The probe ended in an answer that says nothing about the upstream's health (a
+        client error relayed, an auth refusal): the next call may probe again."""
+        self._get(upstream_id).probe_since = None
 
     def record_success(self, upstream_id: str) -> None:
         """A call succeeded: close the breaker."""
         breaker = self._get(upstream_id)
         breaker.failures = 0
+        breaker.probe_since = None
         if breaker.state != "closed":
             breaker.trips = 0
             self._set(upstream_id, breaker, "closed", "call succeeded")
@@ -79,6 +97,7 @@ class CircuitBreakers:
         breaker = self._get(upstream_id)
         breaker.failures += 1
         breaker.last_error = error
+        breaker.probe_since = None
         if (breaker.state == "half_open" or breaker.failures >= self.threshold
                 or retry_after_s is not None):
             backoff = min(self.max_s, self.base_s * (2 ** breaker.trips))
@@ -223,11 +242,14 @@ async def call_with_failover(candidates: list[str], call: Call, breakers: Circui
             if reply.status not in RETRYABLE and (reply.status not in NEXT_ONLY or is_last):
                 # A client error every upstream would repeat, or the last member's refusal:
                 # relay it as it is.
+                breakers.release_probe(upstream_id)
                 return FailoverResult(upstream_id, reply, attempts)
             last_reply, last_error = reply, None
         attempts.append(attempt)
         if attempt.status not in NEXT_ONLY:
             breakers.record_failure(upstream_id, attempt.error, attempt.retry_after_s)
+        else:
+            breakers.release_probe(upstream_id)
         will_retry = bool(queue)
         wait = attempt.retry_after_s
         if (is_last and not retried_last and attempt.status in RETRYABLE

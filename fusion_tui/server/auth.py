@@ -71,6 +71,12 @@ def presented_key(request: web.Request) -> str:
 Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
+def _presented(request: web.Request) -> bytes:
+    # Header bytes that are not UTF-8 arrive as surrogate escapes: compare them as the bytes
+    # they were (a wrong key, never an exception).
+    return presented_key(request).encode("utf-8", "surrogateescape")
+
+
 def auth_middleware(key: str) -> Middleware:
     """A middleware that lets through only requests presenting `key` (constant-time)."""
     expected = key.encode()
@@ -78,10 +84,9 @@ def auth_middleware(key: str) -> Middleware:
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
-            request[AUTHENTICATED] = hmac.compare_digest(
-                presented_key(request).encode(), expected)
+            request[AUTHENTICATED] = hmac.compare_digest(_presented(request), expected)
             return await handler(request)
-        if not hmac.compare_digest(presented_key(request).encode(), expected):
+        if not hmac.compare_digest(_presented(request), expected):
             return error_for(request, 401, "missing or wrong API key for this fusion-tui "
                                            "(send it as x-api-key or Authorization: Bearer)")
         request[AUTHENTICATED] = True

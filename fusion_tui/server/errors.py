@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from fusion_tui.protocols import anthropic as anthropic_wire
 from fusion_tui.protocols import openai as openai_wire
@@ -83,6 +84,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_for(request, exc.status, message)
     except (asyncio.CancelledError, ConnectionResetError):
         raise
+    except RequestPayloadError as exc:  # a body that cannot be read (a false content-encoding)
+        reason = " ".join(str(exc).split())
+        return error_for(request, 400, f"request body cannot be read: {reason}")
     except Exception as exc:
         # A bug of ours: still a JSON error in the client's shape that says what broke.
         log.exception("unhandled error serving %s %s", request.method, request.path)

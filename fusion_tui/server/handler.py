@@ -6,6 +6,7 @@ facts it gathered to the turn engine (`core.engine.serve_turn`), and implements 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,7 +44,13 @@ class Surface:
 
 async def read_json(request: web.Request) -> Any:
     """The request body parsed as JSON; RequestError (400) with the reason if it is not."""
-    raw = await request.read()
+    limit = request.app[STATE].settings.server.body_timeout_s
+    try:
+        async with asyncio.timeout(limit):
+            raw = await request.read()
+    except TimeoutError as exc:
+        raise RequestError(f"request body not received within {limit:g}s "
+                           "(server.body_timeout_s)", status=408) from exc
     if not raw:
         raise RequestError("request body is empty; expected a JSON object")
     try:

@@ -48,6 +48,7 @@ async def health(request: web.Request) -> web.Response:
         "upstreams": _upstream_health(request),
         "classifier": _classifier(request),
         "breakers": state.breakers.snapshot(),
+        "events": state.bus.health(),
         "council": {"enabled": state.settings.council.enabled,
                     "trigger": state.settings.council.trigger,
                     "hold": state.controls.hold_mode},

@@ -22,14 +22,16 @@ def _quote(text: str) -> str:
 def _last_user_text(body: dict[str, Any] | None) -> str:
     if not body:
         return ""
-    for message in reversed(body.get("messages") or []):
+    if "messages" not in body and isinstance(body.get("input"), str):  # Responses, short form
+        return str(body["input"])
+    for message in reversed(body.get("messages") or body.get("input") or []):
         if isinstance(message, dict) and message.get("role") == "user":
             content = message.get("content")
             if isinstance(content, str):
                 return content
             parts = []
             for block in content or []:
-                if isinstance(block, dict) and block.get("type") == "text":
+                if isinstance(block, dict) and block.get("type") in ("text", "input_text"):
                     text = str(block.get("text", ""))
                     if not text.lstrip().startswith("<system-reminder>"):
                         parts.append(text)

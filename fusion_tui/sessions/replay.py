@@ -11,6 +11,7 @@ from typing import Any
 
 from fusion_tui.events import Event, EventBus, decode_event
 from fusion_tui.events.codec import SCHEMA_VERSION
+from fusion_tui.sessions.recorder import apply_delta
 
 
 class RecordingError(ValueError):
@@ -25,7 +26,14 @@ def _migrate_v0(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_v0}
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 wrote every request body whole; version 2 may write a delta, which a whole
+    # body is a special case of: nothing to change.
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_v0,
+                                                                     1: _migrate_v1}
 
 
 @dataclass
@@ -73,6 +81,7 @@ def read_recording(path: Path) -> Recording:
         raise RecordingError(f"{path}: schema {schema} is newer than this fusion-tui "
                              f"understands ({SCHEMA_VERSION}); upgrade fusion-tui")
     recording = Recording(path, header)
+    previous_body: dict[str, Any] | None = None
     for number, line, torn in lines[1:]:
         try:
             data = json.loads(line)
@@ -80,13 +89,37 @@ def read_recording(path: Path) -> Recording:
             recording.skipped.append(f"line {number}: " + ("torn last line (the writer stopped "
                                      "mid-event)" if torn else "not JSON"))
             continue
+        if not isinstance(data, dict):
+            recording.skipped.append(f"line {number}: not an event")
+            continue
         for version in range(schema, SCHEMA_VERSION):
             data = MIGRATIONS.get(version, lambda d: d)(data)
+        if data.get("kind") == "request_received":
+            try:
+                data, previous_body = _whole_request(data, previous_body)
+            except ValueError as exc:
+                recording.skipped.append(f"line {number}: {exc}")
+                previous_body = None
+                continue
         try:
             recording.events.append(decode_event(data))
         except (KeyError, TypeError) as exc:
             recording.skipped.append(f"line {number}: unknown event ({exc})")
     return recording
+
+
+def _whole_request(data: dict[str, Any], previous: dict[str, Any] | None
+                   ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The request line with its whole body, and the body the next delta builds on."""
+    body, delta = data.get("body"), data.get("delta")
+    if delta is None:
+        return data, body if isinstance(body, dict) else None
+    if not isinstance(delta, dict) or not isinstance(body, dict):
+        raise ValueError("malformed request delta")
+    if previous is None:
+        raise ValueError("request stored as a delta against a request that was not read")
+    whole = apply_delta(body, delta, previous)
+    return {**data, "body": whole}, whole
 
 
 class ReplaySource:

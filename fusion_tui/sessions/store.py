@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.sessions.recorder import session_file_name
+from fusion_tui.sessions.recorder import legacy_file_name, safe_prefix, session_file_name
 from fusion_tui.sessions.replay import Recording, RecordingError, read_recording
 
 
@@ -71,10 +71,11 @@ def find_recording(folder: Path, ref: str) -> Path:
     direct = Path(ref).expanduser()
     if direct.is_file():
         return direct
-    exact = folder / session_file_name(ref)
-    if exact.is_file():
-        return exact
-    matches = sorted(folder.glob(session_file_name(ref)[:-6] + "*.jsonl"))
+    for name in (session_file_name(ref), legacy_file_name(ref)):
+        exact = folder / name
+        if exact.is_file():
+            return exact
+    matches = sorted(folder.glob(safe_prefix(ref)[:64] + "*.jsonl"))
     if len(matches) == 1:
         return matches[0]
     if not matches:

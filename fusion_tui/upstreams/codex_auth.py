@@ -48,6 +48,23 @@ REFRESH_MARGIN_S = 120.0
 AUTH_CLAIM = "https://api.openai.com/auth"
 
 
+TOKEN_ANSWER_MAX = 1024 * 1024
+"""The most of a token endpoint's answer read (a real one is a few KB)."""
+
+
+async def _read_at_most(resp: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The answer's body, refused past `cap` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await resp.content.readany():
+        size += len(chunk)
+        if size > cap:
+            raise CodexAuthError(f"codex: the token endpoint's answer is larger than {cap} "
+                                 "bytes", status=502)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 class CodexAuthError(Exception):
     """Signing in or refreshing failed; the message says what to do and holds no token."""
 
@@ -121,6 +138,12 @@ class CodexAuth:
         self.timeout_s = timeout_s
         self._lock = asyncio.Lock()
         self.refreshes = 0
+        self._known: set[str] = set()
+
+    def known_secrets(self) -> list[str]:
+        """Every token read or received so far (access, refresh, id): redacted from whatever
+        the backend or the token endpoint sends back."""
+        return list(self._known)
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -135,6 +158,8 @@ class CodexAuth:
         if not isinstance(tokens, dict) or not tokens.get("access_token"):
             raise CodexAuthError(f"codex: {self.path} holds no ChatGPT tokens (an API-key "
                                  "sign-in?): run `codex login` or `fusion-tui auth codex`")
+        self._known.update(str(tokens[k]) for k in ("access_token", "refresh_token",
+                                                    "id_token") if tokens.get(k))
         return data
 
     @staticmethod
@@ -169,8 +194,8 @@ class CodexAuth:
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as session, session.post(
-                    self.token_url, json=payload) as resp:
-                raw = await resp.read()
+                    self.token_url, json=payload, allow_redirects=False) as resp:
+                raw = await _read_at_most(resp, TOKEN_ANSWER_MAX)
                 status = resp.status
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise CodexAuthError(f"codex: token refresh at {self.token_url} failed: "
@@ -185,6 +210,8 @@ class CodexAuth:
                 error = answer.get("error")
                 reason = str(error.get("code") or error.get("message") if isinstance(
                     error, dict) else error or answer.get("error_description") or "")
+            for secret in (refresh_token, *self._known):
+                reason = reason.replace(str(secret), "[redacted]")
             raise CodexAuthError(f"codex: token refresh refused (HTTP {status}"
                                  f"{': ' + reason[:120] if reason else ''}): sign in again "
                                  "with `codex login` or `fusion-tui auth codex`")
@@ -192,6 +219,7 @@ class CodexAuth:
         for key in ("id_token", "access_token", "refresh_token"):
             if answer.get(key):
                 new_tokens[key] = answer[key]
+                self._known.add(str(answer[key]))
         if not new_tokens.get("account_id"):
             account = account_id_from(new_tokens)
             if account:
@@ -267,8 +295,9 @@ async def login(home: str | None = None, *, issuer: str = ISSUER, client_id: str
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "client_id": client_id, "code_verifier": verifier}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session, \
-                session.post(f"{issuer.rstrip('/')}/oauth/token", data=form) as resp:
-            raw = await resp.read()
+                session.post(f"{issuer.rstrip('/')}/oauth/token", data=form,
+                             allow_redirects=False) as resp:
+            raw = await _read_at_most(resp, TOKEN_ANSWER_MAX)
             if resp.status >= 400:
                 raise CodexAuthError(f"code exchange refused (HTTP {resp.status})")
         answer = orjson.loads(raw)

@@ -46,11 +46,11 @@ class ResponsesUpstream:
 
     def __init__(self, settings: UpstreamSettings) -> None:
         self.settings = settings
-        self.http = HttpTransport(settings)
         self.codex = settings.type == "codex"
         self.auth = (CodexAuth(settings.codex_home, settings.oauth_token_url,
                                settings.oauth_client_id, timeout_s=min(settings.timeout_s, 60))
                      if self.codex else None)
+        self.http = HttpTransport(settings, self.auth.known_secrets if self.auth else None)
 
     async def _headers(self, refresh: bool = False, stale: str | None = None
                        ) -> tuple[dict[str, str], str | None]:

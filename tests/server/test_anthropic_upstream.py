@@ -125,7 +125,7 @@ async def test_recording_holds_request_and_answer(make_settings, start_proxy, fa
     path = settings.sessions.path / "sess-42.jsonl"
     runtime.recorder.flush()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines[0]["kind"] == "header" and lines[0]["schema"] == 1
+    assert lines[0]["kind"] == "header" and lines[0]["schema"] == 2
     kinds = [line["kind"] for line in lines[1:]]
     assert kinds == ["request_received", "route_chosen", "session_pinned", "cost_recorded",
                      "response_finished"]

@@ -101,9 +101,10 @@ def test_run_dashboard_reports_a_setup_failure_without_a_traceback(
         settings_for: MakeSettings, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from fusion_tui.tui.app import run_dashboard
 
+    settings = settings_for()  # the config is checked while the folder can still be made
     blocker = tmp_path / "sessions"
     blocker.write_text("a file where the sessions folder should be")
-    assert run_dashboard(settings_for()) == EXIT_START_FAILED
+    assert run_dashboard(settings) == EXIT_START_FAILED
     err = capsys.readouterr().err
     assert err.startswith("fusion-tui: cannot set up the proxy:")
     assert "Traceback" not in err

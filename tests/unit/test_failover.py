@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -203,3 +204,60 @@ async def test_done_first_is_an_event_and_comments_alone_are_not() -> None:
     assert result.reply is not None and result.reply.ok
     result = await call_with_failover(["b"], call, CircuitBreakers())
     assert result.reply is None and str(result.error) == "b: stream ended before any event"
+
+
+def test_half_open_lets_one_probe_through_not_every_call() -> None:
+    clock = Clock()
+    breakers = CircuitBreakers(threshold=1, base_s=10, clock=clock)
+    breakers.record_failure("a", "down")
+    clock.now += 10
+    assert breakers.allows("a")  # the probe
+    assert not breakers.allows("a") and not breakers.allows("a")  # everyone else waits
+    assert breakers.snapshot()["a"]["state"] == "half_open"
+    breakers.record_success("a")
+    assert breakers.allows("a") and breakers.allows("a")  # closed: everyone
+
+
+def test_a_probe_that_says_nothing_about_health_frees_the_slot() -> None:
+    clock = Clock()
+    breakers = CircuitBreakers(threshold=1, base_s=10, clock=clock)
+    breakers.record_failure("a", "down")
+    clock.now += 10
+    assert breakers.allows("a")
+    breakers.release_probe("a")
+    assert breakers.allows("a") and not breakers.allows("a")
+
+
+def test_a_lost_probe_blocks_only_for_one_back_off_period() -> None:
+    clock = Clock()
+    breakers = CircuitBreakers(threshold=1, base_s=10, clock=clock)
+    breakers.record_failure("a", "down")
+    clock.now += 10
+    assert breakers.allows("a")  # its outcome never reported
+    clock.now += 9
+    assert not breakers.allows("a")
+    clock.now += 1
+    assert breakers.allows("a")
+
+
+async def test_concurrent_calls_to_a_half_open_upstream_send_one_probe() -> None:
+    clock = Clock()
+    breakers = CircuitBreakers(threshold=1, base_s=10, clock=clock)
+    breakers.record_failure("a", "down")
+    clock.now += 10
+    sent: list[str] = []
+    gate = asyncio.Event()
+
+    async def call(upstream_id: str) -> UpstreamReply:
+        sent.append(upstream_id)
+        if upstream_id == "a":
+            await gate.wait()
+        return UpstreamReply(200, body=b"{}")
+
+    runs = [asyncio.ensure_future(call_with_failover(["a", "b"], call, breakers))
+            for _ in range(5)]
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*runs)
+    assert sent.count("a") == 1 and sent.count("b") == 4
+    assert sorted(r.upstream_id for r in results) == ["a", "b", "b", "b", "b"]

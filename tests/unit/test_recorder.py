@@ -71,7 +71,8 @@ def test_unsafe_session_ids_cannot_escape_the_folder(tmp_path: Path) -> None:
     recorder = SessionRecorder(tmp_path / "s")
     recorder(received("../../etc/passwd"))
     recorder.close()
-    assert [p.name for p in (tmp_path / "s").iterdir()] == [".._.._etc_passwd.jsonl"]
+    [name] = [p.name for p in (tmp_path / "s").iterdir()]
+    assert name.startswith(".._.._etc_passwd~") and name.endswith(".jsonl")
 
 
 def test_fast_encoding_writes_what_the_reference_codec_writes() -> None:
@@ -113,7 +114,7 @@ async def test_inside_a_loop_events_are_written_behind_in_one_batch(tmp_path: Pa
 def test_an_event_that_cannot_be_encoded_costs_only_its_own_line(tmp_path: Path,
                                                                  caplog) -> None:
     deep: object = "x"
-    for _ in range(300):  # orjson writes at most about 254 levels
+    for _ in range(5000):  # past orjson's 254 levels and the stdlib fallback's recursion
         deep = [deep]
     recorder = SessionRecorder(tmp_path)
     bad = received("a", {"deep": deep})
@@ -125,7 +126,7 @@ def test_an_event_that_cannot_be_encoded_costs_only_its_own_line(tmp_path: Path,
                                           "request_received"]
     note = lines[2]
     assert note["event_kind"] == "request_received" and note["seq"] == bad.seq
-    assert note["request_id"] == "r1" and "Recursion" in note["error"]
+    assert note["request_id"] == "r1" and "recursion" in note["error"].lower()
     assert lines[3]["body"] == {"n": 2}
     assert len((tmp_path / "b.jsonl").read_text().splitlines()) == 2
     assert recorder.errors == 1 and "request_received" in (recorder.last_error or "")

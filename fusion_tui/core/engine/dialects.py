@@ -55,6 +55,9 @@ class Dialect:
     """An error inside an opened stream, in the protocol's own form."""
     from_anthropic: Callable[[UpstreamReply, dict[str, Any], str], UpstreamReply]
     """An Anthropic-wire reply the proxy produced, in this protocol (body, model)."""
+    as_sent: Callable[[dict[str, Any]], dict[str, Any]] = dict
+    """The checked body as the client sent it, for the recording (without what the check
+    added for the engine)."""
 
 
 def _without_proxy_keys(body: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +164,7 @@ RESPONSES = Dialect(
     opening=_responses_opening, keepalive=b": keep-alive\n\n",
     stream_error=lambda status, message: failed_event(status, message,
                                                       sequence_number=OPENING_EVENTS),
-    from_anthropic=anthropic_reply_as_responses)
+    from_anthropic=anthropic_reply_as_responses,
+    as_sent=lambda body: {k: v for k, v in body.items() if k != RESPONSES_SUMMARY})
 
 DIALECTS = {d.protocol: d for d in (ANTHROPIC, OPENAI, RESPONSES)}

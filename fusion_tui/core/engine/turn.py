@@ -98,7 +98,7 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
         path=arrival.path, model=str(body["model"]), stream=bool(body.get("stream")),
         client=arrival.client, tools=len(body.get("tools") or []),
         messages=len(body["messages"]), body_bytes=arrival.body_bytes,
-        body=body if keep_body else None))
+        body=dialect.as_sent(body) if keep_body else None))
     facts = RequestFacts(session_id, request_id, bool(body.get("tools")), headers, body,
                          dialect.anthropic_view,
                          {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
@@ -129,6 +129,9 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
             return
         state.publish(RequestCancelled(session_id=session_id, request_id=request_id))
         turn.outcome = Outcome(499, error="client disconnected")
+        raise
+    except Exception as exc:  # the server answers 500; the recording must say so too
+        turn.outcome = Outcome(500, error=f"fusion-tui internal error: {type(exc).__name__}")
         raise
     finally:
         state.controls.untrack(request_id)
