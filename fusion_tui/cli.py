@@ -318,6 +318,10 @@ def build_parser() -> argparse.ArgumentParser:
     codex.add_argument("--issuer", default=None,
                        help="OAuth issuer (default https://auth.openai.com)")
     codex.set_defaults(func=cmd_auth_codex)
+    for agent in ("claude", "codex"):  # parsed by fusion_tui.launch (see main)
+        sub.add_parser(agent, add_help=False,
+                       help=f"start {agent} pointed at the proxy (arguments pass through; "
+                            f"--launcher-help)")
     parser.set_defaults(func=cmd_run, config=None, allow_remote_without_auth=False)
     return parser
 
@@ -347,6 +351,11 @@ def cmd_auth_codex(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `fusion-tui` command."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in ("claude", "codex"):  # their arguments go to the agent
+        from fusion_tui import launch
+
+        return launch.main(launch.Agent(words[0]), words[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
