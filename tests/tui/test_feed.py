@@ -26,10 +26,8 @@ def cells(feed: RequestFeed, request_id: str) -> list[str]:
 
 
 def cell(feed: RequestFeed, request_id: str, key: str) -> str:
-    """One cell by column key."""
-    from fusion_tui.tui.widgets.request_feed import COLUMNS
-
-    return cells(feed, request_id)[[k for k, _, _ in COLUMNS].index(key)]
+    """One cell by column key (of the columns shown)."""
+    return cells(feed, request_id)[[k for k, _, _ in feed.layout_columns].index(key)]
 
 
 def status_text(app: FusionApp) -> str:

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -48,6 +49,18 @@ any change to a DataTable draws every visible row again, the most expensive part
 frame, and a glance at a table needs no more."""
 
 
+NARROW_MAX_COLS = 100
+"""At or below this width the room is one column: sessions and actor side by side on top,
+then the feed and the council room stacked, or as tabs (`w`) on a short terminal."""
+
+WIDE_MIN_COLS = 160
+"""From this width the left column widens too (session ids, clients, actors in full)."""
+
+STACK_MIN_ROWS = 34
+"""A narrow room at least this tall stacks the feed over the council room; a shorter one
+shows one of them at a time."""
+
+
 class DashboardScreen(Screen[None]):
     """The meeting room. `controls` None (replay, tests of the view): steering keys are off."""
 
@@ -74,7 +87,12 @@ class DashboardScreen(Screen[None]):
         Binding("f", "feed_scope", "Feed: all/session", id="feed_scope"),
         Binding("S", "sessions", "Sessions", id="sessions"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("w", "toggle_view", "Council/requests", id="view_toggle", show=False),
     ]
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_MAX_COLS + 1, "-normal"),
+                              (WIDE_MIN_COLS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (STACK_MIN_ROWS, "-tall")]
 
     selected: reactive[str | None] = reactive(None)
 
@@ -102,6 +120,7 @@ class DashboardScreen(Screen[None]):
                 yield SessionList(self.model, id="sessions", classes=EVENT_SINK)
                 yield ActorPane(id="actor")
             with Vertical(id="right"):
+                yield Static(id="view-tabs")
                 yield Input(placeholder="filter: session, tier, upstream, status… (enter)",
                             id="filter")
                 yield RequestFeed(self.info.simulated_ids, self.max_rows, id="feed",
@@ -118,6 +137,34 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         """Draw a frame `1 / FRAME_S` times a second."""
         self.set_interval(FRAME_S, self.draw_frame)
+        self._show_tabs()
+
+    @property
+    def tabbed(self) -> bool:
+        """True when the council room and the feed share the space as tabs (narrow and
+        short), one shown at a time."""
+        return self.has_class("-narrow") and self.has_class("-short")
+
+    def action_toggle_view(self, view: str | None = None) -> None:
+        """Council room or feed, where they are tabs (`view` picks one)."""
+        showing = "requests" if self.has_class("-view-requests") else "council"
+        wanted = view or ("council" if showing == "requests" else "requests")
+        self.set_class(wanted == "requests", "-view-requests")
+        self._show_tabs()
+
+    def _show_tabs(self) -> None:
+        requests = self.has_class("-view-requests")
+        tabs = [("council", not requests), ("requests", requests)]
+        label = Content(" ").join(
+            Content.from_markup("[b reverse] $t [/]" if on else "[$text-muted] $t [/]", t=t)
+            for t, on in tabs)
+        key = self.app.get_key_display(Binding(self._key_for("view_toggle", "w"), ""))
+        self.query_one("#view-tabs", Static).update(
+            label + Content.from_markup("  [$text-muted]$k switches[/]", k=key))
+
+    def _key_for(self, binding_id: str, default: str) -> str:
+        keymap = getattr(self.app, "_keymap", None) or {}
+        return str(keymap.get(binding_id, default)).split(",")[0]
 
     async def draw_frame(self) -> None:
         """Put on screen what the widgets buffered since the last frame (streamed
@@ -199,6 +246,7 @@ class DashboardScreen(Screen[None]):
         feed = self.query_one(RequestFeed)
         if feed.only_session is not None:
             feed.set_filter(only_session=session_id)
+            self._feed_title()
         await self._show()
         self._refresh_bindings_if_changed()
 
@@ -398,7 +446,8 @@ class DashboardScreen(Screen[None]):
     # --- view ------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        """Show the filter box."""
+        """Show the filter box (and the feed, where it is a tab)."""
+        self.action_toggle_view("requests")
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
@@ -413,9 +462,20 @@ class DashboardScreen(Screen[None]):
     def action_feed_scope(self) -> None:
         """The feed follows all sessions, or only the selected one."""
         feed = self.query_one(RequestFeed)
+        if feed.only_session is None and not self.selected:
+            self.notify("no session selected: the feed stays on all sessions", title="feed",
+                        severity="warning", timeout=3)
+            return
         feed.set_filter(only_session=None if feed.only_session is not None else self.selected)
-        feed.border_title = ("requests" if feed.only_session is None
-                             else f"requests · {feed.only_session}")
+        self._feed_title()
+        self.notify("feed: all sessions" if feed.only_session is None
+                    else f"feed: only session {feed.only_session} (f: all)", title="feed",
+                    timeout=3)
+
+    def _feed_title(self) -> None:
+        feed = self.query_one(RequestFeed)
+        feed.border_title = ("requests · all sessions" if feed.only_session is None
+                             else f"requests · only {feed.only_session}")
 
     def action_sessions(self) -> None:
         """Recorded sessions (enter replays one on a fresh bus)."""
