@@ -317,14 +317,30 @@ class DashboardScreen(Screen[None]):
         """Pick a configured upstream to act for the selected session."""
         session = self.selected or ""
         ids = list(dict.fromkeys([*self.info.actors, *sorted(self._controls.upstream_ids)]))
+        known = {u.id: u for u in self.info.upstreams}
+        unusable = frozenset(i for i in ids if i in known and known[i].key_missing)
+
+        def label(upstream_id: str) -> str:
+            if upstream_id in unusable:
+                return f"{upstream_id}  (key missing: cannot act)"
+            return known[upstream_id].label if upstream_id in known else upstream_id
 
         def chosen(choice: str | None) -> None:
-            if choice:
-                self._steer(lambda: self._controls.swap_actor(session, choice),
-                            f"{session}: actor {choice}")
+            if not choice:
+                return
+            if choice in unusable:  # the picker does not offer it; refuse all the same
+                self.notify(f"{choice} has no API key in the proxy's environment; "
+                            f"{session} keeps its actor", title="swap refused",
+                            severity="error")
+                return
+            self._steer(lambda: self._controls.swap_actor(session, choice),
+                        f"{session}: actor {choice}")
 
+        note = ("greyed out: no API key in the proxy's environment (it would fail over to "
+                "the old actor)" if unusable else "")
         self.app.push_screen(PickerScreen(f"actor for {session}",
-                                          [(i, i) for i in ids]), chosen)
+                                          [(i, label(i)) for i in ids], unusable, note),
+                             chosen)
 
     def action_mute(self) -> None:
         """Pick an advisor to mute or unmute, for this session or for all."""

@@ -184,7 +184,13 @@ class BriefingPane(Vertical):
         self.held_until = (held_at + turn.held_timeout_s
                            if turn.held and held_at is not None else None)
         assert self._text is not None  # mounted
+        body = self._text.view
+        body.follow = not turn.held
         self._text.load(turn.briefing)
+        if turn.held:
+            # a person reads a held briefing to decide on it: from its top (the
+            # recommended next action is not at its end)
+            body.show_top()
 
     def append(self, text: str) -> None:
         """Stream more briefing in (at the next flush)."""

@@ -185,9 +185,9 @@ class StatusBar(Static):
                                        ("" if short else " ($w)"),
                                        e=c.error or "unknown error", w=where)
         if fallback:
-            badge = Content.from_markup("[$warning b reverse] ⚠ TEST MODEL (offline fallback) [/]")
             if short:
-                return badge
+                return Content.from_markup("[$warning b reverse] ⚠ TEST MODEL [/]")
+            badge = Content.from_markup("[$warning b reverse] ⚠ TEST MODEL (offline fallback) [/]")
             return badge + Content.from_markup(" [$warning]$w $s[/]", w=where, s=c.state)
         if short:
             return Content.from_markup("classifier [$success]$s[/]" if c.state == "ready"
@@ -202,7 +202,7 @@ class StatusBar(Static):
         reason = self.fallback_reason()
         if not reason:
             return Content()
-        text = clip_words(f"why: {reason}", max(10, width))
+        text = clip_words(f"offline fallback, why: {reason}", max(10, width))
         return Content.from_markup("[$warning]$t[/]", t=text)
 
     def render(self) -> Content:
@@ -248,8 +248,8 @@ class StatusBar(Static):
                                     and self.classifier.state == "failed")
         first = [self._address(), self.classifier_line(short=True)]
         if self.fallback_reason():
-            first.append(self.fallback_line(width - 1 - first[0].cell_length
-                                            - first[1].cell_length - 6))
+            first.append(self.fallback_line(width - first[0].cell_length
+                                            - first[1].cell_length - 4))
         first += self._upstream_summary()
         failed_style = "$error b" if self.failed else "$text-muted"
         council, note = self.council_text()
