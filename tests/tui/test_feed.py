@@ -12,7 +12,6 @@ from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.status import StatusInfo, UpstreamInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
 from tests.tui.conftest import publish_all, wait_until
-
 from tests.tui.events_factory import cancelled, finished, received, routed
 
 SIZE = (200, 40)

@@ -19,8 +19,8 @@ from fusion_tui.events import (
     EventBus,
 )
 from fusion_tui.sessions.replay import read_recording
-from fusion_tui.tui.app import FusionApp
 from fusion_tui.sessions.store import SessionSummary
+from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.screens import sessions as sessions_screen
 from fusion_tui.tui.screens.help import HelpScreen
 from fusion_tui.tui.screens.replay import ReplayScreen
@@ -119,7 +119,7 @@ LONG_BRIEFING = "\n\n".join(
 
 def held_with_long_briefing() -> list[Event]:
     clock = Clock()
-    events = [classifier(clock)] + council_turn(clock, 1, brief="held")
+    events = [classifier(clock), *council_turn(clock, 1, brief="held")]
     out: list[Event] = []
     for event in events:
         if isinstance(event, BriefingReady | BriefingHeld):

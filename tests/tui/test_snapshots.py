@@ -1,6 +1,6 @@
-"""Snapshots of the meeting room at four terminal sizes (narrow to wide), driven by deterministic event
-sequences (tests/tui/council_factory.py: fixed ids, times and text) and by the recorded
-council fixture for the replay screen.
+"""Snapshots of the meeting room at four terminal sizes (narrow to wide), driven by
+deterministic event sequences (tests/tui/council_factory.py: fixed ids, times and text)
+and by the recorded council fixture for the replay screen.
 
 Plain `def` tests (pytest-textual-snapshot runs the app itself). Nothing depends on the wall
 clock: event times are fixed and shown in UTC, the header has no clock, the hold countdown

@@ -10,7 +10,6 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
-
 PLAIN_WORDS = {
     "help_quit": "say how to quit (ctrl+q quits from anywhere, q where no text box has focus)",
     "command_palette": "command palette",
