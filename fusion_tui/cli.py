@@ -199,12 +199,13 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     if not summaries:
         print("no recorded sessions")
         return 0
-    print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'turns':>5} "
-          f"{'councils':>8} {'cost $':>8}  tiers")
+    print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'duration':>9} "
+          f"{'turns':>5} {'councils':>8} {'cost $':>8}  tiers")
     for s in summaries:
         started = datetime.fromtimestamp(s.started, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} {s.turns:>5} "
-              f"{s.councils:>8} {s.cost_usd:>8.4f}  {','.join(s.tiers) or '-'}")
+        print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} "
+              f"{f'{s.duration_s:,.0f}s':>9} {s.turns:>5} {s.councils:>8} {s.cost_usd:>8.4f}  "
+              f"{','.join(s.tiers) or '-'}")
     return 0
 
 
