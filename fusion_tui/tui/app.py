@@ -324,7 +324,10 @@ def demo_starter(pause_s: float) -> Callable[[FusionApp, str], None]:
                        on_step=lambda s: app.notify(
                            s.say, title=f"demo {steps[s.name]}/{len(SCRIPT)}: {s.name}",
                            timeout=max(4.0, pause_s)),
-                       on_result=result)
+                       on_result=result,
+                       on_wait=lambda state: app.notify(
+                           f"the classifier is {state}: the first step waits for it",
+                           title="demo", timeout=6))
             app.notify(f"the scripted session is over; the proxy keeps serving on {address}."
                        " S lists recordings, q quits.", title="demo finished", timeout=15)
 

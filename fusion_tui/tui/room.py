@@ -29,12 +29,23 @@ from fusion_tui.events import (
     CouncilSkipped,
     Event,
     GateDecided,
+    PanelMemberFinished,
     RequestCancelled,
     RequestReceived,
     ResponseFinished,
     RouteChosen,
     SessionPinned,
 )
+
+
+def route_part(route: str, key: str) -> str:
+    """The value of `key=` in an x-fusion-route header ('' when absent)."""
+    for part in route.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == key:
+            return value
+    return ""
+
 
 MAX_SESSIONS = 200
 MAX_TURNS = 20
@@ -90,6 +101,8 @@ class TurnView:
     request_id: str
     session_id: str
     council: bool = False
+    panel: bool = False
+    """A panel turn (tool-free, plan): `advisors` are its members, `judge` fuses them."""
     council_note: str = ""
     advisors: dict[str, AdvisorView] = field(default_factory=dict)
     judge: str | None = None
@@ -238,8 +251,17 @@ class RoomModel:
         elif isinstance(event, RouteChosen):
             if event.tier and event.tier != "-":
                 view.tier = event.tier
-            turn.actor = turn.actor or event.upstream_id
-            view.actor = event.upstream_id if event.mode != "panel" else view.actor
+            members = route_part(event.route, "panel")
+            if members:
+                # a tool-free plan turn: the panel answers in the room like advisors, and
+                # the upstream that serves fuses their answers
+                turn.council, turn.panel, turn.judge = True, True, event.upstream_id
+                turn.advisors = {m: turn.advisors.get(m, AdvisorView(m, "panel"))
+                                 for m in members.split("+")}
+                changes.reset.add(rid)
+            else:
+                turn.actor = turn.actor or event.upstream_id
+                view.actor = event.upstream_id
         elif isinstance(event, CouncilConvened):
             turn.council, turn.judge, turn.actor = True, event.judge, event.actor
             turn.advisors = {a: AdvisorView(a, event.perspectives.get(a, ""))
@@ -251,11 +273,14 @@ class RoomModel:
             turn.council_note = f"council {what}: {event.reason}"
             changes.reset.add(rid)
         elif isinstance(event, AdvisorDelta):
+            if event.advisor not in turn.advisors:
+                changes.reset.add(rid)  # a pane to add
             advisor = turn.advisors.setdefault(event.advisor, AdvisorView(event.advisor))
             advisor.text = _keep_tail(advisor.text + event.text)
             changes.appended.append((rid, event.advisor, event.text))
-        elif isinstance(event, AdvisorFinished):
-            advisor = turn.advisors.setdefault(event.advisor, AdvisorView(event.advisor))
+        elif isinstance(event, AdvisorFinished | PanelMemberFinished):
+            name = event.advisor if isinstance(event, AdvisorFinished) else event.member
+            advisor = turn.advisors.setdefault(name, AdvisorView(name))
             advisor.state, advisor.error = event.state, event.error
             advisor.tokens, advisor.latency_ms = event.output_tokens, event.latency_ms
             if event.text and event.text != advisor.text:

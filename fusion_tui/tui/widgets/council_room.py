@@ -307,6 +307,11 @@ class CouncilRoom(Vertical):
             return Content.from_markup("[$text-muted]$rid: no council on this turn[/]",
                                        rid=turn.request_id)
         done = sum(1 for a in turn.advisors.values() if a.state != "thinking")
+        if turn.panel:
+            return Content.from_markup(
+                "[b]$rid[/] · panel of $n ($d answered) · $j fuses the answers (no tools)",
+                rid=turn.request_id, n=str(len(turn.advisors)), d=str(done),
+                j=turn.judge or "the judge")
         return Content.from_markup(
             "[b]$rid[/] · $n advisors ($d done) · judge $j · actor $a",
             rid=turn.request_id, n=str(len(turn.advisors)), d=str(done),
