@@ -167,7 +167,7 @@ def test_deltas_are_concatenated_per_request_and_advisor() -> None:
 
 
 @pytest.mark.parametrize(("size", "columns"), [
-    ((80, 24), ["time", "session", "tier", "route", "served_by", "status", "latency"]),
+    ((80, 24), ["time", "session", "tier", "route", "served_by", "status"]),
     ((120, 36), ["time", "session", "tier", "route", "served_by", "status"]),
     ((220, 60), ["time", "session", "tier", "route", "served_by", "status", "latency",
                  "cost", "tokens"]),

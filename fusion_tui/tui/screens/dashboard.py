@@ -204,6 +204,14 @@ class DashboardScreen(Screen[None]):
         view = self.model.sessions.get(self.selected or "")
         return view.current if view else None
 
+    def steered_session(self) -> str:
+        """The session steering acts on: the selected one, or the session a selected
+        sub-agent lane belongs to (its requests carry that session's id)."""
+        view = self.model.sessions.get(self.selected or "")
+        if view is not None and view.parent is not None:
+            return view.parent
+        return self.selected or ""
+
     def held_request(self) -> str | None:
         """The held briefing to decide: the selected session's, else the oldest held."""
         turn = self.current_turn()
@@ -245,9 +253,10 @@ class DashboardScreen(Screen[None]):
             sessions.select(session_id)
         feed = self.query_one(RequestFeed)
         if feed.only_session is not None:
-            feed.set_filter(only_session=session_id)
+            feed.set_filter(only_session=self.steered_session() or None)
             self._feed_title()
-        await self._show()
+        async with self.frame_lock:  # a frame drawing the room meanwhile would race this
+            await self._show()
         self._refresh_bindings_if_changed()
 
     @on(DataTable.RowHighlighted, "#sessions")
@@ -294,13 +303,13 @@ class DashboardScreen(Screen[None]):
 
     def action_force_tier(self, tier: str) -> None:
         """Route the selected session's next request at `tier`."""
-        session = self.selected or ""
+        session = self.steered_session()
         self._steer(lambda: self._controls.force_next_tier(session, tier),
                     f"{session}: next turn {tier}")
 
     def action_lock_tier(self, tier: str | None = None) -> None:
         """Lock the session at a tier (picker), or back to auto with ''."""
-        session = self.selected or ""
+        session = self.steered_session()
         if tier == "":
             self._steer(lambda: self._controls.lock_tier(session, None), f"{session}: auto")
             return
@@ -315,7 +324,7 @@ class DashboardScreen(Screen[None]):
 
     def action_swap_actor(self) -> None:
         """Pick a configured upstream to act for the selected session."""
-        session = self.selected or ""
+        session = self.steered_session()
         ids = list(dict.fromkeys([*self.info.actors, *sorted(self._controls.upstream_ids)]))
         known = {u.id: u for u in self.info.upstreams}
         unusable = frozenset(i for i in ids if i in known and known[i].key_missing)
@@ -344,7 +353,7 @@ class DashboardScreen(Screen[None]):
 
     def action_mute(self) -> None:
         """Pick an advisor to mute or unmute, for this session or for all."""
-        session = self.selected or ""
+        session = self.steered_session()
         controls = self._controls
         steering = controls.sessions.get(session)
         muted_here = steering.muted if steering else set()
@@ -371,7 +380,7 @@ class DashboardScreen(Screen[None]):
     def action_council(self) -> None:
         """Councils on/off: for the selected session, or everywhere when none is selected."""
         controls = self._controls
-        session = self.selected
+        session = self.steered_session() or None
         on_now = controls.council_enabled(session or "", self.info.council)
         self._steer(lambda: controls.set_council(not on_now, session),
                     f"council {'off' if on_now else 'on'}"
@@ -425,7 +434,7 @@ class DashboardScreen(Screen[None]):
     def action_pin(self) -> None:
         """Unpin the session if pinned, else pin it to its current actor."""
         controls = self._controls
-        session = self.selected or ""
+        session = self.steered_session()
         if controls.pins.get(session):
             self._steer(lambda: controls.unpin(session), f"{session}: unpinned")
             return
@@ -442,7 +451,7 @@ class DashboardScreen(Screen[None]):
             key = feed.coordinate_to_cell_key(feed.cursor_coordinate).row_key.value
             if key in inflight:
                 return str(key)
-        mine = [rid for rid, f in inflight.items() if f.session_id == self.selected]
+        mine = [rid for rid, f in inflight.items() if f.session_id == self.steered_session()]
         return mine[-1] if mine else None
 
     def action_drop(self) -> None:
@@ -482,7 +491,8 @@ class DashboardScreen(Screen[None]):
             self.notify("no session selected: the feed stays on all sessions", title="feed",
                         severity="warning", timeout=3)
             return
-        feed.set_filter(only_session=None if feed.only_session is not None else self.selected)
+        feed.set_filter(only_session=None if feed.only_session is not None
+                        else self.steered_session())
         self._feed_title()
         self.notify("feed: all sessions" if feed.only_session is None
                     else f"feed: only session {feed.only_session} (f: all)", title="feed",

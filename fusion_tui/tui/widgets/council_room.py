@@ -86,8 +86,11 @@ class AdvisorPane(Vertical):
         yield MarkdownStream(SHOWN_CHARS, classes="advisor-body")
 
     def on_mount(self) -> None:
-        """Wire the stream buffer to the markdown view."""
+        """Wire the stream buffer to the markdown view (and show a header set early)."""
         self._text = StreamedMarkdown(self.query_one(MarkdownStream))
+        if self.view is not None:  # loaded before it was composed
+            self.set_header(self.view)
+            self._text.load(self.view.text)
 
     def set_header(self, view: AdvisorView) -> None:
         """Redraw the header and the pane's state class, if they changed."""
@@ -95,9 +98,13 @@ class AdvisorPane(Vertical):
                view.error)
         if key == self._header:
             return
+        head = next(iter(self.query(".advisor-head").results(Static)), None)
+        if head is None:  # not composed yet (a selection change raced a frame): on_mount
+            self.view = view
+            return
         self._header = key
         # fixed height (CSS): a new token count needs a repaint, not a screen layout pass
-        self.query_one(".advisor-head", Static).update(advisor_title(view), layout=False)
+        head.update(advisor_title(view), layout=False)
         for state in STATE_STYLE:
             self.set_class(view.state == state, f"-{state}")
 
@@ -105,7 +112,8 @@ class AdvisorPane(Vertical):
         """Show `view` from scratch."""
         self.view = view
         self.set_header(view)
-        assert self._text is not None  # mounted
+        if self._text is None:  # not mounted yet: on_mount shows it
+            return
         self._text.load(view.text)
 
     def append(self, text: str) -> None:

@@ -29,10 +29,10 @@ from fusion_tui.tui.widgets.columns import ColumnSpec, fit_columns
 
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("time", "time UTC", 8),
-    ColumnSpec("session", "session", 9, 36),
+    ColumnSpec("session", "session", 10, 36),
     ColumnSpec("tier", "tier    crp", 11),
     ColumnSpec("route", "route", 7, 48),
-    ColumnSpec("served_by", "served by", 10, 24, drop=3),
+    ColumnSpec("served_by", "served by", 14, 24, drop=3),
     ColumnSpec("status", "status", 6, 9),
     ColumnSpec("latency", "ms", 6, drop=4),
     ColumnSpec("cost", "cost $", 6, drop=5),

@@ -7,7 +7,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from fusion_tui.tui.bridge import EventBatch
-from fusion_tui.tui.room import Changes, RoomModel, SessionView
+from fusion_tui.tui.room import LANE_SUFFIX, Changes, RoomModel, SessionView, lane_id
 from fusion_tui.tui.widgets.columns import ColumnSpec, fit_columns
 from fusion_tui.tui.widgets.request_feed import short_session
 
@@ -55,7 +55,8 @@ class SessionList(DataTable[str | Text]):
     def fit_columns(self) -> None:
         """Choose and size the columns for the pane's width (content length: the sessions
         in the model); rebuild the rows when that changes anything."""
-        needed = {"session": 1 + max((len(s) for s in self.model.sessions), default=0),
+        needed = {"session": 1 + max((len(s) for s, v in self.model.sessions.items()
+                                      if v.parent is None), default=len(LANE_SUFFIX)),
                   "client": max((len(v.client) for v in self.model.sessions.values()),
                                 default=0),
                   "actor": max((len(v.actor) for v in self.model.sessions.values()),
@@ -63,15 +64,36 @@ class SessionList(DataTable[str | Text]):
         columns = fit_columns(COLUMNS, self.size.width or 60, needed)
         if columns == self.layout_columns:
             return
-        selected = self.selected
         self.layout_columns = columns
-        self.clear(columns=True)
+        self.rebuild(columns=True)
+
+    def ordered(self) -> list[SessionView]:
+        """Sessions in the order they appeared, each followed by its sub-agent lane."""
+        views = self.model.sessions
+        out: list[SessionView] = []
+        for session_id, view in views.items():
+            if view.parent is None:
+                out.append(view)
+                lane = views.get(lane_id(session_id))
+                if lane is not None:
+                    out.append(lane)
+            elif view.parent not in views:
+                out.append(view)  # its parent went past the bound
+        return out
+
+    def rebuild(self, columns: bool = False) -> None:
+        """Every row again, in `ordered` order (the columns too with `columns`); the cursor
+        stays on the session it was on."""
+        selected = self.selected
+        self.clear(columns=columns)
         self._shown.clear()
-        for key, label, size in columns:
-            self.add_column(label, key=key, width=size)
-        for session_id, view in self.model.sessions.items():
-            cells = self._shown[session_id] = self.cells(view)
-            self.add_row(*self._values(cells), key=session_id)
+        self._dirty.clear()
+        if columns:
+            for key, label, size in self.layout_columns:
+                self.add_column(label, key=key, width=size)
+        for view in self.ordered():
+            cells = self._shown[view.session_id] = self.cells(view)
+            self.add_row(*self._values(cells), key=view.session_id)
         if selected:
             self.select(selected)
 
@@ -84,7 +106,9 @@ class SessionList(DataTable[str | Text]):
     def cells(self, view: SessionView) -> dict[str, str | Text]:
         """The session's cells by column key."""
         live = "●" if view.in_flight else " "
-        return {"session": live + short_session(view.session_id, self._width("session") - 1),
+        name = (LANE_SUFFIX if view.parent is not None
+                else short_session(view.session_id, self._width("session") - 1))
+        return {"session": live + name,
                 "client": short_session(view.client, self._width("client")) or "…",
                 "tier": view.tier or "…",
                 "actor": view.actor or "…", "turns": Text(str(view.turns), justify="right"),
@@ -119,6 +143,8 @@ class SessionList(DataTable[str | Text]):
                 continue
             if session_id in self.rows:
                 self._dirty.add(session_id)
+            elif view.parent is not None:
+                self.rebuild()  # a lane goes right under its session (rare: once each)
             else:
                 cells = self._shown[session_id] = self.cells(view)
                 self.add_row(*self._values(cells), key=session_id)
