@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -65,3 +68,51 @@ async def test_fusion_tui_claude_reads_a_file_from_an_empty_home(
     assert finished[0]["content"][-1]["name"] == "Read"
     requests = [e for e in events if e["kind"] == "request_received"]
     assert all(r["client"].startswith("claude-cli/") for r in requests)
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", SOCKET, *args], capture_output=True, text=True,
+                          timeout=10, check=False).stdout
+
+
+SOCKET = f"fusion-e2e-{os.getpid()}"
+PROMPT = "\u276f"
+"""Claude Code's input prompt (a heavy right angle quotation mark)."""
+
+
+async def screen_shows(session: str, text: str, within_s: float) -> str:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        shown = tmux("capture-pane", "-p", "-t", session)
+        if text in shown:
+            return shown
+        if loop.time() > deadline:
+            raise AssertionError(f"{text!r} not on screen within {within_s}s:\n{shown}")
+        await asyncio.sleep(0.5)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux for a terminal")
+async def test_interactive_claude_code_starts_at_its_prompt_from_an_empty_home(
+        make_settings, start_proxy, tmp_path: Path) -> None:
+    binary = claude_bin()
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    runtime = await start_proxy(make_settings(upstreams=[SIM]))
+    session = "launcher"
+    command = (f"env -i PATH={shlex.quote(os.environ.get('PATH', '/usr/bin:/bin'))} "
+               f"HOME={shlex.quote(str(home))} TERM=xterm-256color CLAUDE_CODE_MAX_RETRIES=1 "
+               f"timeout --foreground 120 {shlex.quote(sys.executable)} -m fusion_tui.cli "
+               f"claude --url {runtime.address} --bin {shlex.quote(str(binary))}; sleep 60")
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(workdir),
+         command)
+    try:
+        # no sign-in screen, no trust or key dialog: straight to the prompt
+        shown = await screen_shows(session, PROMPT, within_s=60)
+        assert "Unable to connect" not in shown and "Select login method" not in shown
+        tmux("send-keys", "-t", session, "say hello in three words", "Enter")
+        await screen_shows(session, "[simulated sim-actor]", within_s=60)
+    finally:
+        tmux("kill-server")
