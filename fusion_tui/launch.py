@@ -228,12 +228,20 @@ def seed_claude_config(path: Path, key: str, project: Path) -> list[str]:
     return added
 
 
-def codex_args(url: str) -> list[str]:
-    """`-c` overrides that give Codex a provider on the proxy's Responses API (nothing is
-    written to the user's config.toml)."""
+CODEX_MODEL = "fusion"
+"""The model name Codex sends unless told otherwise: the proxy routes it. (With one of its own
+model names Codex 0.169 adds request items the proxy's Responses API does not take.)"""
+
+
+def codex_args(url: str, passthrough: Sequence[str] = ()) -> list[str]:
+    """`-c` overrides that give Codex a provider on the proxy's Responses API, and the model
+    `fusion` unless the arguments name one (nothing is written to the user's config.toml)."""
     provider = (f'{{ name = "fusion-tui", base_url = "{url}/v1", wire_api = "responses", '
                 f'env_key = "FUSION_API_KEY" }}')
-    return ["-c", f"model_providers.fusion={provider}", "-c", "model_provider=fusion"]
+    args = ["-c", f"model_providers.fusion={provider}", "-c", "model_provider=fusion"]
+    if not any(a in ("-m", "--model") or a.startswith("--model=") for a in passthrough):
+        args += ["-c", f'model="{CODEX_MODEL}"']
+    return args
 
 
 BUNDLED_CONFIG = Path(__file__).resolve().parent / "config" / "bundled.yaml"
@@ -280,8 +288,8 @@ def plan(agent: Agent, argv: Sequence[str], env: Mapping[str, str],
                 notes.append(f"seeded {claude_config_path(out_env)}: {', '.join(added)}")
         return Launch(binary, [str(binary), *options.passthrough], out_env, notes)
     out_env = {**env, "FUSION_API_KEY": key}
-    return Launch(binary, [str(binary), *codex_args(url), *options.passthrough], out_env,
-                  notes)
+    return Launch(binary, [str(binary), *codex_args(url, options.passthrough),
+                           *options.passthrough], out_env, notes)
 
 
 def main(agent: Agent, argv: Sequence[str]) -> int:

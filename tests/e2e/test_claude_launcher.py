@@ -116,3 +116,34 @@ async def test_interactive_claude_code_starts_at_its_prompt_from_an_empty_home(
         await screen_shows(session, "[simulated sim-actor]", within_s=60)
     finally:
         tmux("kill-server")
+
+
+async def test_fusion_tui_codex_answers_through_the_proxy(make_settings, start_proxy,
+                                                          tmp_path: Path) -> None:
+    from tests.e2e.agents import codex_bin
+
+    binary = codex_bin()
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    home = tmp_path / "home"
+    (home / ".codex").mkdir(parents=True)
+    runtime = await start_proxy(make_settings(upstreams=[SIM]))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+           "CODEX_HOME": str(home / ".codex")}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fusion_tui.cli", "codex", "--url", runtime.address,
+        "--bin", str(binary), "exec", "--json", "--skip-git-repo-check", "-s", "read-only",
+        "say hi", cwd=workdir, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError("fusion-tui codex exec did not finish within 120s") from None
+    lines = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
+    assert proc.returncode == 0, (err.decode()[-2000:], lines)
+    said = [e["item"]["text"] for e in lines if e.get("type") == "item.completed"
+            and e["item"].get("type") == "agent_message"]
+    assert said and said[-1].startswith("[simulated sim-actor]")
+    assert not (home / ".codex" / "config.toml").exists()  # nothing written

@@ -110,5 +110,9 @@ def test_codex_gets_a_provider_on_the_proxy_without_writing_its_config(tmp_path:
     assert plan.argv[0] == str(binary) and plan.argv[-2:] == ["exec", "hi"]
     assert "model_provider=fusion" in plan.argv
     assert any('base_url = "http://127.0.0.1:7/v1"' in a for a in plan.argv)
+    assert 'model="fusion"' in plan.argv
     assert plan.env["FUSION_API_KEY"] == launch.LOCAL_KEY
     assert not (tmp_path / ".codex").exists()
+    mine = launch.plan(Agent.CODEX, ["--url", "http://127.0.0.1:7", "exec", "-m", "o9", "hi"],
+                       {"PATH": str(tmp_path), "HOME": str(tmp_path)}, tmp_path)
+    assert 'model="fusion"' not in mine.argv  # the user's model wins
