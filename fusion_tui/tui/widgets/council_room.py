@@ -168,9 +168,15 @@ class BriefingPane(Vertical):
         self._shown_left = left
         banner.display = left is not None
         if left is not None:
+            waits = "" if 0 < banner.size.width < 80 else " the actor waits for you ·"
             banner.update(Content.from_markup(
-                "[b]⏸ HELD[/] the actor waits for you · [b]$left s[/] left · "
-                "enter approve · e edit · s skip", left=str(left)))
+                f"[b]⏸ HELD[/]{waits} [b]$left s[/] left · enter approve · e edit · s skip",
+                left=str(left)))
+
+    def on_resize(self) -> None:
+        """The banner's wording follows the width (short on a narrow pane)."""
+        if self.held_until is not None:
+            self._banner()
 
     def watch_held_until(self) -> None:
         """Show or hide the banner."""
