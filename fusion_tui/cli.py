@@ -202,12 +202,13 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     if not summaries:
         print("no recorded sessions")
         return 0
-    print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'turns':>5} "
-          f"{'councils':>8} {'cost $':>8}  tiers")
+    print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'duration':>9} "
+          f"{'turns':>5} {'councils':>8} {'cost $':>8}  tiers")
     for s in summaries:
         started = datetime.fromtimestamp(s.started, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} {s.turns:>5} "
-              f"{s.councils:>8} {s.cost_usd:>8.4f}  {','.join(s.tiers) or '-'}")
+        print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} "
+              f"{f'{s.duration_s:,.0f}s':>9} {s.turns:>5} {s.councils:>8} {s.cost_usd:>8.4f}  "
+              f"{','.join(s.tiers) or '-'}")
     return 0
 
 
@@ -321,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     codex.add_argument("--issuer", default=None,
                        help="OAuth issuer (default https://auth.openai.com)")
     codex.set_defaults(func=cmd_auth_codex)
+    for agent in ("claude", "codex"):  # parsed by fusion_tui.launch (see main)
+        sub.add_parser(agent, add_help=False,
+                       help=f"start {agent} pointed at the proxy (arguments pass through; "
+                            f"--launcher-help)")
     parser.set_defaults(func=cmd_run, config=None, allow_remote_without_auth=False)
     return parser
 
@@ -350,6 +355,11 @@ def cmd_auth_codex(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `fusion-tui` command."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in ("claude", "codex"):  # their arguments go to the agent
+        from fusion_tui import launch
+
+        return launch.main(launch.Agent(words[0]), words[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -10,12 +10,13 @@ The script (one session, `x-fusion-session: demo-…`, Anthropic Messages, non-s
 4. the same turn continued with the tool's result, so the actor finishes;
 5. a tool-free design question at plan (the panel answers and the judge fuses it).
 
-Before each step the client asks `POST /fusion/route` what the gate would say. Where the gate
-disagrees with the script (the offline test model stands in, say) or cannot answer (routing
-is single, the classifier failed), the step is sent with `x-fusion-tier` and the log line says
-so: the route is forced, never faked. The session plays once and stops; the proxy keeps
-serving. No Textual here: `fusion-tui demo` runs this beside the dashboard, `--headless`
-beside a bare proxy, printing what happened.
+Before the first step it waits for the classifier to load (`GET /health`), so the gate, not a
+loading model, decides. Before each step the client asks `POST /fusion/route` what the gate
+would say. Where the gate disagrees with the script (the offline test model stands in, say) or
+cannot answer (routing is single, the classifier failed), the step is sent with `x-fusion-tier`
+and the log line says so: the route is forced, never faked. The session plays once and stops;
+the proxy keeps serving. No Textual here: `fusion-tui demo` runs this beside the dashboard,
+`--headless` beside a bare proxy, printing what happened.
 """
 
 from __future__ import annotations
@@ -171,15 +172,57 @@ async def play_step(http: aiohttp.ClientSession, address: str, step: Step,
                       content=list(data.get("content", [])))
 
 
+CLASSIFIER_WAIT_S = 600.0
+"""How long the demo waits for the classifier to load (a first run downloads the model)."""
+
+WAITING = ("idle", "loading")
+"""Classifier states worth waiting out; any other (ready, failed, disabled) is an answer."""
+
+
+async def wait_for_classifier(http: aiohttp.ClientSession, address: str, *,
+                              within_s: float = CLASSIFIER_WAIT_S, poll_s: float = 0.25,
+                              on_wait: Callable[[str], None] | None = None) -> str:
+    """Ask `/health` until the classifier has loaded (or failed, or is not used), so the
+    first step is judged by the gate rather than forced because it was still loading.
+    `on_wait` is told once, with the state, when there is something to wait for. Returns
+    the state it settled in ('loading' when `within_s` ran out: the steps are then forced,
+    and each says so)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    told = False
+    while True:
+        try:
+            async with http.get(address + "/health") as resp:
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, ValueError):
+            data = {}
+        classifier = data.get("classifier") if isinstance(data, dict) else None
+        state = str(classifier.get("state", "")) if isinstance(classifier, dict) else ""
+        if state and state not in WAITING:
+            return state
+        if loop.time() >= deadline:
+            return state or "unknown"
+        if not told and on_wait is not None:
+            progress = classifier.get("progress") if isinstance(classifier, dict) else None
+            on_wait(f"{state or 'starting'}" + (f" {progress:.0%}"
+                                                if isinstance(progress, float) else ""))
+            told = True
+        await asyncio.sleep(poll_s)
+
+
 async def play(address: str, *, pause_s: float = 4.0, session_id: str | None = None,
                on_step: Callable[[Step], None] | None = None,
-               on_result: Callable[[StepResult], None] | None = None) -> list[StepResult]:
+               on_result: Callable[[StepResult], None] | None = None,
+               on_wait: Callable[[str], None] | None = None,
+               classifier_wait_s: float = CLASSIFIER_WAIT_S) -> list[StepResult]:
     """Play `SCRIPT` once against the proxy at `address`, pausing `pause_s` between steps so
-    a person can watch; returns every step's result (it goes on after a failed step)."""
+    a person can watch; returns every step's result (it goes on after a failed step). The
+    first step waits for the classifier (`wait_for_classifier`, `on_wait` told)."""
     session_id = session_id or f"demo-{uuid.uuid4().hex[:8]}"
     done: list[StepResult] = []
     timeout = aiohttp.ClientTimeout(total=300)
     async with aiohttp.ClientSession(timeout=timeout) as http:
+        await wait_for_classifier(http, address, within_s=classifier_wait_s, on_wait=on_wait)
         for index, step in enumerate(SCRIPT):
             if index and pause_s > 0:
                 await asyncio.sleep(pause_s)
@@ -205,6 +248,8 @@ async def run_headless(settings: Settings, *, pause_s: float = 0.0,
         write(f"fusion-tui demo: proxy on {address}, routing {settings.routing.mode}")
         return await play(address, pause_s=pause_s,
                           on_step=lambda s: write(f"\n== {s.name}: {s.say}"),
-                          on_result=lambda r: write(r.line()))
+                          on_result=lambda r: write(r.line()),
+                          on_wait=lambda state: write(
+                              f"waiting for the classifier ({state}) before the first step"))
     finally:
         await runtime.stop()

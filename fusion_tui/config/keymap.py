@@ -13,7 +13,7 @@ BINDING_IDS: tuple[str, ...] = (
     "tier_compact", "tier_regular", "tier_plan", "tier_auto", "tier_lock", "swap_actor",
     "mute_advisor", "council_toggle", "council_global", "hold_toggle", "briefing_approve",
     "briefing_edit", "briefing_skip", "pin_toggle", "drop_request", "filter", "feed_scope",
-    "sessions", "help",
+    "sessions", "help", "view_toggle",
     # replay
     "replay_pause", "replay_step", "replay_faster", "replay_slower", "replay_prev",
     "replay_next", "replay_goto", "replay_close",

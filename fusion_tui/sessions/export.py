@@ -41,6 +41,11 @@ def _last_user_text(body: dict[str, Any] | None) -> str:
     return ""
 
 
+def _call_key(name: object, tool_input: object) -> str:
+    """A tool call told by what it does, for calls reported without an id."""
+    return f"{name}:{json.dumps(tool_input, sort_keys=True, ensure_ascii=False)}"
+
+
 def _grouped(events: list[Event]) -> list[tuple[str, list[Event]]]:
     groups: dict[str, list[Event]] = {}
     for event in events:
@@ -104,7 +109,9 @@ def _request_section(number: int, request_id: str, events: list[Event]) -> list[
         out += ["### Briefing", "", _quote(briefing.text), ""]
     for decided in by_kind.get("briefing_decided", []):
         out += [f"**Hold:** {decided.decision} by {decided.source}", ""]
+    listed: set[str] = set()
     for tool in by_kind.get("actor_tool_called", []):
+        listed.add(tool.tool_use_id or _call_key(tool.name, tool.input))
         out.append(f"- Actor {tool.actor} called `{tool.name}` "
                    f"`{json.dumps(tool.input, ensure_ascii=False)[:300]}`")
     for steering in by_kind.get("steering_applied", []):
@@ -119,7 +126,11 @@ def _request_section(number: int, request_id: str, events: list[Event]) -> list[
         if text:
             out += ["", _quote(text[:3000])]
         for block in finished.content or []:
-            if block.get("type") == "tool_use":
+            # a council's actor reports its calls as they happen (above); the answer then
+            # carries the same calls: list each once
+            if block.get("type") == "tool_use" and not (
+                    block.get("id") in listed
+                    or _call_key(block.get("name"), block.get("input")) in listed):
                 out.append(f"- Tool call `{block.get('name')}` "
                            f"`{json.dumps(block.get('input'), ensure_ascii=False)[:300]}`")
     for cancelled in by_kind.get("request_cancelled", []):

@@ -36,7 +36,9 @@ def summarize(recording: Recording) -> SessionSummary:
     """The summary of one recording."""
     events = recording.events
     started = float(recording.header.get("created") or (events[0].ts if events else 0.0))
-    ended = max((e.ts for e in events), default=started)
+    # a global steering act (no session) is written into every open session file, however
+    # long after this session's last request: it does not make the session longer
+    ended = max((e.ts for e in events if e.session_id), default=started)
     clients = [getattr(e, "client", "") for e in events if e.kind == "request_received"]
     tiers = sorted({getattr(e, "tier", "") for e in events
                     if e.kind == "route_chosen" and getattr(e, "tier", "-") != "-"})

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import logging
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +38,9 @@ from fusion_tui.tui.theming import (
 from fusion_tui.tui.widgets import EVENT_SINK, StatusBar
 
 EXIT_START_FAILED = 1
+
+QUIT_SIGNALS = ("SIGTERM", "SIGHUP")
+"""Signals that quit the dashboard cleanly (SIGINT is a key press for Textual: ctrl+c)."""
 
 
 class FusionApp(App[None]):
@@ -73,6 +79,8 @@ class FusionApp(App[None]):
         self.max_rows = max_rows
         self.error_hold_s = error_hold_s
         self.startup_error: str | None = None
+        self.signalled: str | None = None
+        """The signal that asked the app to quit, if one did."""
         self.replay = replay
         self.speed = speed
         self.sessions_dir = sessions_dir
@@ -120,6 +128,27 @@ class FusionApp(App[None]):
         if self._sinks[0] is not screen or not self._sinks[1]:
             self._sinks = (screen, list(screen.query(f".{EVENT_SINK}")))
         return self._sinks[1]
+
+    def _install_signal_handlers(self) -> None:
+        """SIGTERM and SIGHUP quit as `q` does (the proxy stopped, the terminal restored);
+        Python's default for them ends the process where it stands, leaving the terminal in
+        the dashboard's raw, alternate-screen mode."""
+        loop = asyncio.get_running_loop()
+        for name in QUIT_SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is None:
+                continue
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._quit_on_signal, name)
+
+    def _quit_on_signal(self, name: str) -> None:
+        logging.getLogger(__name__).info("%s received: quitting", name)
+        self.signalled = name
+        self.call_later(self.action_quit)
+
+    def on_load(self) -> None:
+        """Before anything is drawn: signals quit cleanly from now on."""
+        self._install_signal_handlers()
 
     async def on_ready(self) -> None:
         """Once the dashboard is on screen: start the bridge, then the proxy on this loop."""
@@ -172,9 +201,16 @@ class FusionApp(App[None]):
             await runtime.stop()
 
     def on_unmount(self) -> None:
-        """Nobody is watching any more: nothing may be held for a person."""
+        """Nobody is watching any more: nothing may be held for a person; signals go back
+        to their defaults."""
         if self.controls is not None:
             self.controls.hold_desk.attached = False
+        loop = asyncio.get_running_loop()
+        for name in QUIT_SIGNALS:
+            sig = getattr(signal, name, None)
+            if sig is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(sig)
 
     def action_next_theme(self) -> None:
         """Cycle the dashboard's themes; the choice is remembered."""
@@ -288,7 +324,10 @@ def demo_starter(pause_s: float) -> Callable[[FusionApp, str], None]:
                        on_step=lambda s: app.notify(
                            s.say, title=f"demo {steps[s.name]}/{len(SCRIPT)}: {s.name}",
                            timeout=max(4.0, pause_s)),
-                       on_result=result)
+                       on_result=result,
+                       on_wait=lambda state: app.notify(
+                           f"the classifier is {state}: the first step waits for it",
+                           title="demo", timeout=6))
             app.notify(f"the scripted session is over; the proxy keeps serving on {address}."
                        " S lists recordings, q quits.", title="demo finished", timeout=15)
 

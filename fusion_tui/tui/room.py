@@ -29,12 +29,44 @@ from fusion_tui.events import (
     CouncilSkipped,
     Event,
     GateDecided,
+    PanelMemberFinished,
     RequestCancelled,
     RequestReceived,
     ResponseFinished,
     RouteChosen,
     SessionPinned,
 )
+
+
+def route_part(route: str, key: str) -> str:
+    """The value of `key=` in an x-fusion-route header ('' when absent)."""
+    for part in route.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == key:
+            return value
+    return ""
+
+
+def route_kinds(route: str) -> set[str]:
+    """The request kinds the route's reason names (`reason=...,kind:subagent,...`)."""
+    reason = route_part(route, "reason")
+    return {part.removeprefix("kind:") for part in reason.split(",")
+            if part.startswith("kind:")}
+
+
+SUBAGENT = "subagent"
+"""The request kind of a coding agent's sub-agent (Claude Code's Task tool): its requests
+carry the parent's session id, and the room shows them in a lane of their own."""
+
+LANE_SUFFIX = " ↳ sub-agents"
+"""A lane's id is its parent session's id plus this (never a real session id: it has a
+space)."""
+
+
+def lane_id(session_id: str) -> str:
+    """The id of the sub-agent lane under `session_id`."""
+    return session_id + LANE_SUFFIX
+
 
 MAX_SESSIONS = 200
 MAX_TURNS = 20
@@ -90,6 +122,8 @@ class TurnView:
     request_id: str
     session_id: str
     council: bool = False
+    panel: bool = False
+    """A panel turn (tool-free, plan): `advisors` are its members, `judge` fuses them."""
     council_note: str = ""
     advisors: dict[str, AdvisorView] = field(default_factory=dict)
     judge: str | None = None
@@ -130,6 +164,8 @@ class SessionView:
     last_seen: float = 0.0
     in_flight: list[str] = field(default_factory=list)
     history: OrderedDict[str, TurnView] = field(default_factory=OrderedDict)
+    parent: str | None = None
+    """For a sub-agent lane: the session it belongs to (steering acts on that one)."""
 
     def turn(self, request_id: str) -> TurnView:
         """The turn of `request_id` (created if new)."""
@@ -179,6 +215,9 @@ class RoomModel:
         self.held: dict[str, str] = {}
         """Held briefings: request id -> session id (only turns still in a history)."""
         self.total_cost_usd = 0.0
+        self.lanes: OrderedDict[str, str] = OrderedDict()
+        """Requests moved to a sub-agent lane: request id -> lane id (their later events,
+        which name the parent session, go there)."""
 
     def session(self, session_id: str) -> SessionView:
         """The session (created if new; the oldest go past the bound)."""
@@ -211,8 +250,35 @@ class RoomModel:
             self._apply(event, changes)
         return changes
 
+    def _move_to_lane(self, view: SessionView, turn: TurnView,
+                      changes: Changes) -> SessionView:
+        """A sub-agent's request: its turn leaves the parent for the parent's lane."""
+        lane = self.sessions.get(lane_id(view.session_id))
+        if lane is None:
+            lane = self.session(lane_id(view.session_id))
+            lane.parent, lane.client = view.session_id, view.client
+        rid = turn.request_id
+        view.history.pop(rid, None)
+        view.turns = max(0, view.turns - 1)
+        if rid in view.in_flight:
+            view.in_flight.remove(rid)
+            lane.in_flight.append(rid)
+        turn.session_id = lane.session_id
+        lane.history[rid] = turn
+        while len(lane.history) > MAX_TURNS:
+            lane.history.popitem(last=False)
+        lane.turns += 1
+        lane.last_seen = view.last_seen
+        self.lanes[rid] = lane.session_id
+        while len(self.lanes) > MAX_SESSIONS * MAX_TURNS:
+            self.lanes.popitem(last=False)
+        changes.sessions.add(lane.session_id)
+        changes.reset.add(rid)
+        return lane
+
     def _apply(self, event: Event, changes: Changes) -> None:
         sid, rid = event.session_id, event.request_id
+        sid = self.lanes.get(rid, sid) if rid else sid
         view = self.session(sid)
         view.last_seen = max(view.last_seen, event.ts)
         changes.sessions.add(sid)
@@ -236,10 +302,21 @@ class RoomModel:
         elif isinstance(event, GateDecided):
             view.tier = event.tier
         elif isinstance(event, RouteChosen):
+            if SUBAGENT in route_kinds(event.route) and view.parent is None:
+                view = self._move_to_lane(view, turn, changes)
             if event.tier and event.tier != "-":
                 view.tier = event.tier
-            turn.actor = turn.actor or event.upstream_id
-            view.actor = event.upstream_id if event.mode != "panel" else view.actor
+            members = route_part(event.route, "panel")
+            if members:
+                # a tool-free plan turn: the panel answers in the room like advisors, and
+                # the upstream that serves fuses their answers
+                turn.council, turn.panel, turn.judge = True, True, event.upstream_id
+                turn.advisors = {m: turn.advisors.get(m, AdvisorView(m, "panel"))
+                                 for m in members.split("+")}
+                changes.reset.add(rid)
+            else:
+                turn.actor = turn.actor or event.upstream_id
+                view.actor = event.upstream_id
         elif isinstance(event, CouncilConvened):
             turn.council, turn.judge, turn.actor = True, event.judge, event.actor
             turn.advisors = {a: AdvisorView(a, event.perspectives.get(a, ""))
@@ -251,11 +328,14 @@ class RoomModel:
             turn.council_note = f"council {what}: {event.reason}"
             changes.reset.add(rid)
         elif isinstance(event, AdvisorDelta):
+            if event.advisor not in turn.advisors:
+                changes.reset.add(rid)  # a pane to add
             advisor = turn.advisors.setdefault(event.advisor, AdvisorView(event.advisor))
             advisor.text = _keep_tail(advisor.text + event.text)
             changes.appended.append((rid, event.advisor, event.text))
-        elif isinstance(event, AdvisorFinished):
-            advisor = turn.advisors.setdefault(event.advisor, AdvisorView(event.advisor))
+        elif isinstance(event, AdvisorFinished | PanelMemberFinished):
+            name = event.advisor if isinstance(event, AdvisorFinished) else event.member
+            advisor = turn.advisors.setdefault(name, AdvisorView(name))
             advisor.state, advisor.error = event.state, event.error
             advisor.tokens, advisor.latency_ms = event.output_tokens, event.latency_ms
             if event.text and event.text != advisor.text:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from rich.text import Text
 
 from fusion_tui.events import BreakerChanged, EventBus
 from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.status import StatusInfo, UpstreamInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
-from tests.tui.conftest import SIZE, publish_all, wait_until
+from tests.tui.conftest import publish_all, wait_until
 from tests.tui.events_factory import cancelled, finished, received, routed
+
+SIZE = (200, 40)
+"""Wide enough for every feed column (a narrower feed leaves the least telling ones out)."""
 
 INFO = StatusInfo(listen="127.0.0.1:0", sessions_dir="/tmp/s", source="test",
                   upstreams=(UpstreamInfo("sim-actor", simulated=True),
@@ -26,10 +30,8 @@ def cells(feed: RequestFeed, request_id: str) -> list[str]:
 
 
 def cell(feed: RequestFeed, request_id: str, key: str) -> str:
-    """One cell by column key."""
-    from fusion_tui.tui.widgets.request_feed import COLUMNS
-
-    return cells(feed, request_id)[[k for k, _, _ in COLUMNS].index(key)]
+    """One cell by column key (of the columns shown)."""
+    return cells(feed, request_id)[[k for k, _, _ in feed.layout_columns].index(key)]
 
 
 def status_text(app: FusionApp) -> str:
@@ -44,7 +46,7 @@ async def test_row_created_on_received_and_updated_on_finish() -> None:
         feed = app.query_one(RequestFeed)
         publish_all(bus, [received(1, session="a-very-long-session-id"), routed(1)])
         await wait_until(pilot, lambda: feed.row_count == 1 and feed.settled)
-        assert cells(feed, "req_1") == ["22:13:21", "a-very-l…", "…", "single",
+        assert cells(feed, "req_1") == ["22:13:21", "a-very-long-session-id", "…", "single",
                                         "sim-actor (sim)", "…", "…", "", "…"]
         assert "in flight 1" in status_text(app)
 
@@ -162,3 +164,30 @@ def test_deltas_are_concatenated_per_request_and_advisor() -> None:
     assert [(type(e).__name__, getattr(e, "text", "")) for e in out] == [
         ("AdvisorDelta", "hello"), ("AdvisorDelta", "x"), ("AdvisorFinished", ""),
         ("AdvisorDelta", "!")]
+
+
+@pytest.mark.parametrize(("size", "columns"), [
+    ((80, 24), ["time", "session", "tier", "route", "served_by", "status"]),
+    ((120, 36), ["time", "session", "tier", "route", "served_by", "status"]),
+    ((220, 60), ["time", "session", "tier", "route", "served_by", "status", "latency",
+                 "cost", "tokens"]),
+])
+async def test_feed_columns_fit_the_width_and_grow_to_their_content(
+        size: tuple[int, int], columns: list[str]) -> None:
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO)
+    async with app.run_test(size=size) as pilot:
+        feed = app.query_one(RequestFeed)
+        if size[0] <= 100 and size[1] < 34:
+            await pilot.press("w")  # narrow and short: the feed is a tab
+        publish_all(bus, [received(1, session="a-very-long-session-id"), routed(1)])
+        await wait_until(pilot, lambda: feed.row_count == 1 and feed.settled
+                         and feed.size.width > 0)
+        assert [key for key, _, _ in feed.layout_columns] == columns
+        used = sum(width + 2 for _, _, width in feed.layout_columns)
+        assert used <= feed.size.width - 4  # nothing runs off the table's right edge
+        session = cell(feed, "req_1", "session")
+        if size[0] >= 160:
+            assert session == "a-very-long-session-id"  # room to spare: shown whole
+        else:
+            assert session.endswith("…")

@@ -226,6 +226,14 @@ async def _feed_scope(k: Ctx) -> None:
     assert k.dashboard.query_one(RequestFeed).only_session == SESSION
 
 
+@live("view_toggle")
+async def _view_toggle(k: Ctx) -> None:
+    await k.press(KEY)
+    assert k.dashboard.has_class("-view-requests")
+    await k.press(KEY)
+    assert not k.dashboard.has_class("-view-requests")
+
+
 @live("theme")
 async def _theme(k: Ctx) -> None:
     before = k.app.theme

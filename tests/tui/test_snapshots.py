@@ -1,6 +1,6 @@
-"""Snapshots of the meeting room at two terminal sizes, driven by deterministic event
-sequences (tests/tui/council_factory.py: fixed ids, times and text) and by the recorded
-council fixture for the replay screen.
+"""Snapshots of the meeting room at four terminal sizes (narrow to wide), driven by
+deterministic event sequences (tests/tui/council_factory.py: fixed ids, times and text)
+and by the recorded council fixture for the replay screen.
 
 Plain `def` tests (pytest-textual-snapshot runs the app itself). Nothing depends on the wall
 clock: event times are fixed and shown in UTC, the header has no clock, the hold countdown
@@ -25,7 +25,9 @@ from tests.tui.conftest import FIXTURE, publish_all, wait_until
 from tests.tui.council_factory import INFO, make_controls, scenario
 
 SnapCompare = Callable[..., bool]
-SIZES = [pytest.param((100, 30), id="100x30"), pytest.param((140, 40), id="140x40")]
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((100, 40), id="100x40"),
+         pytest.param((160, 50), id="160x50"), pytest.param((220, 60), id="220x60")]
+"""A small terminal, a half-screen split, a laptop, a wide monitor."""
 COUNCIL_FIXTURE = FIXTURE.parent / "council-demo.jsonl"
 
 EXPECT = {"idle": 0, "council": 2, "held": 2, "breaker": 2}

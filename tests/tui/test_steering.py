@@ -86,11 +86,27 @@ async def test_swap_actor_picks_a_configured_upstream(room: Room) -> None:
     picker = room.app.screen
     assert isinstance(picker, PickerScreen)
     ids = [oid for oid, _ in picker.options]
-    assert ids[0] == "sim-actor" and "opus" in ids
-    await room.press(*["down"] * ids.index("opus"), "enter")
-    assert room.controls.sessions[SESSION].actor == "opus"
-    assert room.controls.pins.get(SESSION) == "opus"
+    assert ids[:4] == ["sim-actor", "opus", "sim-architect", "sim-fast"]
+    await room.press("down", "down", "enter")  # opus (no key) is skipped: sim-fast
+    assert room.controls.sessions[SESSION].actor == "sim-fast"
+    assert room.controls.pins.get(SESSION) == "sim-fast"
     await feed_shows(room, "swap_actor")
+
+
+async def test_swap_to_an_actor_without_a_key_is_refused_in_the_picker(room: Room) -> None:
+    await room.press("a")
+    picker = room.app.screen
+    assert isinstance(picker, PickerScreen)
+    options = picker.query_one(OptionList)
+    opus = options.get_option("opus")
+    assert opus.disabled and "key missing" in str(opus.prompt)
+    assert "no API key" in str(picker.query_one(".dialog-note", Static).render())
+    picker.dismiss("opus")  # chosen anyway (a remapped or scripted pick): still refused
+    await room.pilot.pause()
+    assert room.controls.sessions.get(SESSION) is None or \
+        room.controls.sessions[SESSION].actor != "opus"
+    assert any(n.title == "swap refused" and "opus" in n.message
+               for n in room.app._notifications)
 
 
 async def test_mute_advisor_for_the_session_then_everywhere(room: Room) -> None:

@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
@@ -48,6 +49,18 @@ any change to a DataTable draws every visible row again, the most expensive part
 frame, and a glance at a table needs no more."""
 
 
+NARROW_MAX_COLS = 100
+"""At or below this width the room is one column: sessions and actor side by side on top,
+then the feed and the council room stacked, or as tabs (`w`) on a short terminal."""
+
+WIDE_MIN_COLS = 160
+"""From this width the left column widens too (session ids, clients, actors in full)."""
+
+STACK_MIN_ROWS = 34
+"""A narrow room at least this tall stacks the feed over the council room; a shorter one
+shows one of them at a time."""
+
+
 class DashboardScreen(Screen[None]):
     """The meeting room. `controls` None (replay, tests of the view): steering keys are off."""
 
@@ -74,7 +87,12 @@ class DashboardScreen(Screen[None]):
         Binding("f", "feed_scope", "Feed: all/session", id="feed_scope"),
         Binding("S", "sessions", "Sessions", id="sessions"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("w", "toggle_view", "Council/requests", id="view_toggle", show=False),
     ]
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_MAX_COLS + 1, "-normal"),
+                              (WIDE_MIN_COLS, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (STACK_MIN_ROWS, "-tall")]
 
     selected: reactive[str | None] = reactive(None)
 
@@ -102,6 +120,7 @@ class DashboardScreen(Screen[None]):
                 yield SessionList(self.model, id="sessions", classes=EVENT_SINK)
                 yield ActorPane(id="actor")
             with Vertical(id="right"):
+                yield Static(id="view-tabs")
                 yield Input(placeholder="filter: session, tier, upstream, status… (enter)",
                             id="filter")
                 yield RequestFeed(self.info.simulated_ids, self.max_rows, id="feed",
@@ -118,6 +137,34 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         """Draw a frame `1 / FRAME_S` times a second."""
         self.set_interval(FRAME_S, self.draw_frame)
+        self._show_tabs()
+
+    @property
+    def tabbed(self) -> bool:
+        """True when the council room and the feed share the space as tabs (narrow and
+        short), one shown at a time."""
+        return self.has_class("-narrow") and self.has_class("-short")
+
+    def action_toggle_view(self, view: str | None = None) -> None:
+        """Council room or feed, where they are tabs (`view` picks one)."""
+        showing = "requests" if self.has_class("-view-requests") else "council"
+        wanted = view or ("council" if showing == "requests" else "requests")
+        self.set_class(wanted == "requests", "-view-requests")
+        self._show_tabs()
+
+    def _show_tabs(self) -> None:
+        requests = self.has_class("-view-requests")
+        tabs = [("council", not requests), ("requests", requests)]
+        label = Content(" ").join(
+            Content.from_markup("[b reverse] $t [/]" if on else "[$text-muted] $t [/]", t=t)
+            for t, on in tabs)
+        key = self.app.get_key_display(Binding(self._key_for("view_toggle", "w"), ""))
+        self.query_one("#view-tabs", Static).update(
+            label + Content.from_markup("  [$text-muted]$k switches[/]", k=key))
+
+    def _key_for(self, binding_id: str, default: str) -> str:
+        keymap = getattr(self.app, "_keymap", None) or {}
+        return str(keymap.get(binding_id, default)).split(",")[0]
 
     async def draw_frame(self) -> None:
         """Put on screen what the widgets buffered since the last frame (streamed
@@ -156,6 +203,14 @@ class DashboardScreen(Screen[None]):
         """The selected session's current turn."""
         view = self.model.sessions.get(self.selected or "")
         return view.current if view else None
+
+    def steered_session(self) -> str:
+        """The session steering acts on: the selected one, or the session a selected
+        sub-agent lane belongs to (its requests carry that session's id)."""
+        view = self.model.sessions.get(self.selected or "")
+        if view is not None and view.parent is not None:
+            return view.parent
+        return self.selected or ""
 
     def held_request(self) -> str | None:
         """The held briefing to decide: the selected session's, else the oldest held."""
@@ -198,8 +253,10 @@ class DashboardScreen(Screen[None]):
             sessions.select(session_id)
         feed = self.query_one(RequestFeed)
         if feed.only_session is not None:
-            feed.set_filter(only_session=session_id)
-        await self._show()
+            feed.set_filter(only_session=self.steered_session() or None)
+            self._feed_title()
+        async with self.frame_lock:  # a frame drawing the room meanwhile would race this
+            await self._show()
         self._refresh_bindings_if_changed()
 
     @on(DataTable.RowHighlighted, "#sessions")
@@ -246,13 +303,13 @@ class DashboardScreen(Screen[None]):
 
     def action_force_tier(self, tier: str) -> None:
         """Route the selected session's next request at `tier`."""
-        session = self.selected or ""
+        session = self.steered_session()
         self._steer(lambda: self._controls.force_next_tier(session, tier),
                     f"{session}: next turn {tier}")
 
     def action_lock_tier(self, tier: str | None = None) -> None:
         """Lock the session at a tier (picker), or back to auto with ''."""
-        session = self.selected or ""
+        session = self.steered_session()
         if tier == "":
             self._steer(lambda: self._controls.lock_tier(session, None), f"{session}: auto")
             return
@@ -267,20 +324,36 @@ class DashboardScreen(Screen[None]):
 
     def action_swap_actor(self) -> None:
         """Pick a configured upstream to act for the selected session."""
-        session = self.selected or ""
+        session = self.steered_session()
         ids = list(dict.fromkeys([*self.info.actors, *sorted(self._controls.upstream_ids)]))
+        known = {u.id: u for u in self.info.upstreams}
+        unusable = frozenset(i for i in ids if i in known and known[i].key_missing)
+
+        def label(upstream_id: str) -> str:
+            if upstream_id in unusable:
+                return f"{upstream_id}  (key missing: cannot act)"
+            return known[upstream_id].label if upstream_id in known else upstream_id
 
         def chosen(choice: str | None) -> None:
-            if choice:
-                self._steer(lambda: self._controls.swap_actor(session, choice),
-                            f"{session}: actor {choice}")
+            if not choice:
+                return
+            if choice in unusable:  # the picker does not offer it; refuse all the same
+                self.notify(f"{choice} has no API key in the proxy's environment; "
+                            f"{session} keeps its actor", title="swap refused",
+                            severity="error")
+                return
+            self._steer(lambda: self._controls.swap_actor(session, choice),
+                        f"{session}: actor {choice}")
 
+        note = ("greyed out: no API key in the proxy's environment (it would fail over to "
+                "the old actor)" if unusable else "")
         self.app.push_screen(PickerScreen(f"actor for {session}",
-                                          [(i, i) for i in ids]), chosen)
+                                          [(i, label(i)) for i in ids], unusable, note),
+                             chosen)
 
     def action_mute(self) -> None:
         """Pick an advisor to mute or unmute, for this session or for all."""
-        session = self.selected or ""
+        session = self.steered_session()
         controls = self._controls
         steering = controls.sessions.get(session)
         muted_here = steering.muted if steering else set()
@@ -307,7 +380,7 @@ class DashboardScreen(Screen[None]):
     def action_council(self) -> None:
         """Councils on/off: for the selected session, or everywhere when none is selected."""
         controls = self._controls
-        session = self.selected
+        session = self.steered_session() or None
         on_now = controls.council_enabled(session or "", self.info.council)
         self._steer(lambda: controls.set_council(not on_now, session),
                     f"council {'off' if on_now else 'on'}"
@@ -361,7 +434,7 @@ class DashboardScreen(Screen[None]):
     def action_pin(self) -> None:
         """Unpin the session if pinned, else pin it to its current actor."""
         controls = self._controls
-        session = self.selected or ""
+        session = self.steered_session()
         if controls.pins.get(session):
             self._steer(lambda: controls.unpin(session), f"{session}: unpinned")
             return
@@ -378,7 +451,7 @@ class DashboardScreen(Screen[None]):
             key = feed.coordinate_to_cell_key(feed.cursor_coordinate).row_key.value
             if key in inflight:
                 return str(key)
-        mine = [rid for rid, f in inflight.items() if f.session_id == self.selected]
+        mine = [rid for rid, f in inflight.items() if f.session_id == self.steered_session()]
         return mine[-1] if mine else None
 
     def action_drop(self) -> None:
@@ -398,7 +471,8 @@ class DashboardScreen(Screen[None]):
     # --- view ------------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        """Show the filter box."""
+        """Show the filter box (and the feed, where it is a tab)."""
+        self.action_toggle_view("requests")
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
@@ -413,9 +487,21 @@ class DashboardScreen(Screen[None]):
     def action_feed_scope(self) -> None:
         """The feed follows all sessions, or only the selected one."""
         feed = self.query_one(RequestFeed)
-        feed.set_filter(only_session=None if feed.only_session is not None else self.selected)
-        feed.border_title = ("requests" if feed.only_session is None
-                             else f"requests · {feed.only_session}")
+        if feed.only_session is None and not self.selected:
+            self.notify("no session selected: the feed stays on all sessions", title="feed",
+                        severity="warning", timeout=3)
+            return
+        feed.set_filter(only_session=None if feed.only_session is not None
+                        else self.steered_session())
+        self._feed_title()
+        self.notify("feed: all sessions" if feed.only_session is None
+                    else f"feed: only session {feed.only_session} (f: all)", title="feed",
+                    timeout=3)
+
+    def _feed_title(self) -> None:
+        feed = self.query_one(RequestFeed)
+        feed.border_title = ("requests · all sessions" if feed.only_session is None
+                             else f"requests · only {feed.only_session}")
 
     def action_sessions(self) -> None:
         """Recorded sessions (enter replays one on a fresh bus)."""

@@ -10,6 +10,19 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Label
 
+PLAIN_WORDS = {
+    "help_quit": "say how to quit (ctrl+q quits from anywhere, q where no text box has focus)",
+    "command_palette": "command palette",
+}
+"""What Textual's own bindings without a description do, in words."""
+
+
+def describe(ident: str, description: str) -> str:
+    """A binding's description for people: its own, else plain words, never a raw id."""
+    if description and description != ident:
+        return description
+    return PLAIN_WORDS.get(ident, ident.rsplit(".", 1)[-1].replace("_", " "))
+
 
 def key_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
     """(binding id, keys, description) for the screen's and the app's bindings, as remapped
@@ -23,7 +36,7 @@ def key_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
         for key, bound in bindings.key_to_bindings.items():
             for binding in bound:
                 ident = binding.id or binding.action
-                keys, _ = rows.setdefault(ident, ([], binding.description or binding.action))
+                keys, _ = rows.setdefault(ident, ([], describe(ident, binding.description)))
                 shown = app.get_key_display(Binding(key, binding.action))
                 if shown not in keys:
                     keys.append(shown)

@@ -15,17 +15,23 @@ class PickerScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="picker_cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, options: list[tuple[str, str]],
+                 disabled: frozenset[str] = frozenset(), note: str = "") -> None:
         super().__init__(classes="modal")
         self.title_text = title
         self.options = options
+        self.disabled_ids = disabled
+        """Option ids shown but not selectable (the label says why)."""
+        self.note = note
 
     def compose(self) -> ComposeResult:
         """Title and options."""
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*[Option(label, id=oid) for oid, label in self.options],
-                             id="picker")
+            yield OptionList(*[Option(label, id=oid, disabled=oid in self.disabled_ids)
+                               for oid, label in self.options], id="picker")
+            if self.note:
+                yield Label(self.note, classes="dialog-note")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         """Done."""

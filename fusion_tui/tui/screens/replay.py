@@ -82,11 +82,16 @@ class ReplayScreen(DashboardScreen):
         banner = next(banners, None)
         if banner is None:  # mid-recompose
             return
-        banner.update(Content.from_markup(
+        template = (
             "[b reverse] REPLAY [/] [b]$name[/] · $state · speed $speed · request $n of $t · "
-            "event $e of $m · not live: steering is off",
+            "event $e of $m · not live: steering is off")
+        if banner.size.width and banner.size.width < 110:
+            template = ("[b reverse] REPLAY [/] [b]$name[/] · $state · $speed · req $n/$t · "
+                        "event $e/$m")
+        banner.update(Content.from_markup(
+            template,
             name=self.recording.path.name, state=state, speed=speed,
-            n=str(source.current_request()), t=str(total), e=str(source.position),
+            n=str(self.playing_request()), t=str(total), e=str(source.position),
             m=str(len(self.recording.events))))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -131,9 +136,12 @@ class ReplayScreen(DashboardScreen):
     def action_goto(self) -> None:
         """Ask for a request number, then jump there."""
 
-        async def answered(text: str | None) -> None:
+        def answered(text: str | None) -> None:
+            # not awaited here: this runs while the prompt is being dismissed, and going back
+            # rebuilds this screen, which waits on the very message loop that is running
+            # this callback (awaiting it froze every key, q included)
             if text and text.strip().isdigit():
-                await self.jump(int(text.strip()))
+                self.call_later(self.jump, int(text.strip()))
 
         self.app.push_screen(PromptScreen(
             f"go to request (1-{len(self.source.request_starts())})", "number"), answered)

@@ -59,6 +59,9 @@ class SessionsScreen(Screen[Recording | None]):
                           "tiers", "councils", "cost $")
         table.loading = True
         self._count(f"reading the recordings in {self.folder}…")
+        # a loading table gives the focus away, and the search box would take it (and the
+        # keys: q would be typed, not quit): no search while the folder is read
+        self.query_one(Input).disabled = True
         table.focus()
         self.run_worker(self._read_folder(), name="sessions-list", group="sessions",
                         exit_on_error=False)
@@ -68,11 +71,13 @@ class SessionsScreen(Screen[Recording | None]):
             summaries = await asyncio.to_thread(list_sessions, self.folder)
         except OSError as exc:
             self.query_one(DataTable).loading = False
+            self.query_one(Input).disabled = False
             self._count(f"cannot read {self.folder}: {exc.strerror or exc}")
             self.loaded = True
             return
         self.summaries = summaries
         self.loaded = True
+        self.query_one(Input).disabled = False
         table = self.query_one(DataTable)
         table.loading = False
         self.fill(self.query_one(Input).value)
@@ -121,6 +126,7 @@ class SessionsScreen(Screen[Recording | None]):
         if self.opening is not None or event.row_key.value is None:
             return
         self.opening = Path(str(event.row_key.value))
+        self.query_one(Input).disabled = True  # as while listing: q must still quit
         self.query_one(DataTable).loading = True
         self._count(f"reading {self.opening.name}…")
         self.run_worker(self._read(self.opening), name="sessions-open", group="sessions",
@@ -131,6 +137,7 @@ class SessionsScreen(Screen[Recording | None]):
             recording = await asyncio.to_thread(read_recording, path)
         except RecordingError as exc:
             self.opening = None
+            self.query_one(Input).disabled = False
             self.query_one(DataTable).loading = False
             self.fill(self.query_one(Input).value)
             self._focus_table()

@@ -86,8 +86,11 @@ class AdvisorPane(Vertical):
         yield MarkdownStream(SHOWN_CHARS, classes="advisor-body")
 
     def on_mount(self) -> None:
-        """Wire the stream buffer to the markdown view."""
+        """Wire the stream buffer to the markdown view (and show a header set early)."""
         self._text = StreamedMarkdown(self.query_one(MarkdownStream))
+        if self.view is not None:  # loaded before it was composed
+            self.set_header(self.view)
+            self._text.load(self.view.text)
 
     def set_header(self, view: AdvisorView) -> None:
         """Redraw the header and the pane's state class, if they changed."""
@@ -95,9 +98,13 @@ class AdvisorPane(Vertical):
                view.error)
         if key == self._header:
             return
+        head = next(iter(self.query(".advisor-head").results(Static)), None)
+        if head is None:  # not composed yet (a selection change raced a frame): on_mount
+            self.view = view
+            return
         self._header = key
         # fixed height (CSS): a new token count needs a repaint, not a screen layout pass
-        self.query_one(".advisor-head", Static).update(advisor_title(view), layout=False)
+        head.update(advisor_title(view), layout=False)
         for state in STATE_STYLE:
             self.set_class(view.state == state, f"-{state}")
 
@@ -105,7 +112,8 @@ class AdvisorPane(Vertical):
         """Show `view` from scratch."""
         self.view = view
         self.set_header(view)
-        assert self._text is not None  # mounted
+        if self._text is None:  # not mounted yet: on_mount shows it
+            return
         self._text.load(view.text)
 
     def append(self, text: str) -> None:
@@ -160,9 +168,15 @@ class BriefingPane(Vertical):
         self._shown_left = left
         banner.display = left is not None
         if left is not None:
+            waits = "" if 0 < banner.size.width < 80 else " the actor waits for you ·"
             banner.update(Content.from_markup(
-                "[b]⏸ HELD[/] the actor waits for you · [b]$left s[/] left · "
-                "enter approve · e edit · s skip", left=str(left)))
+                f"[b]⏸ HELD[/]{waits} [b]$left s[/] left · enter approve · e edit · s skip",
+                left=str(left)))
+
+    def on_resize(self) -> None:
+        """The banner's wording follows the width (short on a narrow pane)."""
+        if self.held_until is not None:
+            self._banner()
 
     def watch_held_until(self) -> None:
         """Show or hide the banner."""
@@ -184,7 +198,13 @@ class BriefingPane(Vertical):
         self.held_until = (held_at + turn.held_timeout_s
                            if turn.held and held_at is not None else None)
         assert self._text is not None  # mounted
+        body = self._text.view
+        body.follow = not turn.held
         self._text.load(turn.briefing)
+        if turn.held:
+            # a person reads a held briefing to decide on it: from its top (the
+            # recommended next action is not at its end)
+            body.show_top()
 
     def append(self, text: str) -> None:
         """Stream more briefing in (at the next flush)."""
@@ -301,6 +321,11 @@ class CouncilRoom(Vertical):
             return Content.from_markup("[$text-muted]$rid: no council on this turn[/]",
                                        rid=turn.request_id)
         done = sum(1 for a in turn.advisors.values() if a.state != "thinking")
+        if turn.panel:
+            return Content.from_markup(
+                "[b]$rid[/] · panel of $n ($d answered) · $j fuses the answers (no tools)",
+                rid=turn.request_id, n=str(len(turn.advisors)), d=str(done),
+                j=turn.judge or "the judge")
         return Content.from_markup(
             "[b]$rid[/] · $n advisors ($d done) · judge $j · actor $a",
             rid=turn.request_id, n=str(len(turn.advisors)), d=str(done),

@@ -78,6 +78,9 @@ class MarkdownStream(ScrollView, can_focus=False):
         """(the theme variables it was built from, a console with their markdown styles,
         the code theme)."""
         self._options: ConsoleOptions | None = None
+        self.follow = True
+        """Follow the end as text arrives (while scrolled to it); False keeps the view where
+        it is (a held briefing is read from its top)."""
 
     @property
     def source(self) -> str:
@@ -153,8 +156,13 @@ class MarkdownStream(ScrollView, can_focus=False):
             self._look = (variables, console, code_theme(self.app.current_theme))
         return self._look[1], self._look[2]
 
+    def show_top(self) -> None:
+        """Stop following the end and show the first line."""
+        self.follow = False
+        self.scroll_to(y=0, animate=False, immediate=True)
+
     def _relayout(self) -> None:
-        following = self.scroll_y >= self.max_scroll_y
+        following = self.follow and self.scroll_y >= self.max_scroll_y
         self._lines = [line for _, lines in self._blocks for line in lines]
         self._lines.extend(self._open_lines)
         size = Size(self._width, len(self._lines))

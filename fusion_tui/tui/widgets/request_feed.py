@@ -26,18 +26,23 @@ from fusion_tui.events import (
     SteeringApplied,
 )
 from fusion_tui.tui.bridge import EventBatch
+from fusion_tui.tui.widgets.columns import ColumnSpec, fit_columns
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("time", "time UTC", 8),
-    ("session", "session", 9),
-    ("tier", "tier    crp", 11),
-    ("route", "route", 7),
-    ("served_by", "served by", 14),
-    ("status", "status", 6),
-    ("latency", "ms", 6),
-    ("cost", "cost $", 6),
-    ("tokens", "tokens", 11),
+COLUMNS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("time", "time UTC", 8),
+    ColumnSpec("session", "session", 10, 36),
+    ColumnSpec("tier", "tier    crp", 11),
+    ColumnSpec("route", "route", 7, 48),
+    ColumnSpec("served_by", "served by", 14, 24, drop=3),
+    ColumnSpec("status", "status", 6, 9),
+    ColumnSpec("latency", "ms", 6, drop=4),
+    ColumnSpec("cost", "cost $", 6, drop=5),
+    ColumnSpec("tokens", "tokens", 11, drop=6),
 )
+"""The feed's columns: the flexible ones grow to their content on a wide terminal; tokens,
+cost, latency and served-by go, in that order, on a narrow one."""
+
+GROWING = ("session", "route", "served_by", "status")
 
 TIER_ORDER = TIERS
 BARS = " ▁▂▃▄▅▆▇█"
@@ -53,7 +58,6 @@ def score_bars(scores: dict[str, float]) -> str:
         else:
             out.append(BARS[max(0, min(8, round(float(value) * 8)))])
     return " ".join(out)
-"""(key, label, width) of each column."""
 
 
 def short_session(session_id: str, width: int = 10) -> str:
@@ -185,13 +189,58 @@ class RequestFeed(DataTable[str | Text]):
         """The cells on screen per row (so a batch updates only the cells that changed)."""
         self.queued: list[Event] = []
         """Events received and not applied yet (until the next flush)."""
+        self.layout_columns: list[tuple[str, str, int]] = []
+        """(key, label, width) of the columns shown, fitted to the table's width."""
+        self.needed: dict[str, int] = {}
+        """The longest content seen per growing column."""
 
     def on_mount(self) -> None:
         """Add the columns; follow the app's theme."""
-        self.border_title = "requests"
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+        self.border_title = "requests · all sessions"
+        self.fit_columns()
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def on_resize(self) -> None:
+        """Fit the columns to the new width."""
+        self.fit_columns()
+
+    def fit_columns(self) -> bool:
+        """Choose and size the columns for the table's width and content; when that changes
+        anything, rebuild the table (rare: a resize, or content longer than a column that
+        still has room to grow). Returns whether it rebuilt."""
+        width = self.size.width or 120
+        columns = fit_columns(COLUMNS, width, self.needed)
+        if columns == self.layout_columns:
+            return False
+        first = not self.layout_columns
+        self.layout_columns = columns
+        self.clear(columns=True)
+        for key, label, size in columns:
+            self.add_column(label, key=key, width=size)
+        if not first:
+            self.set_filter()
+        return True
+
+    def _measure(self, row: FeedRow) -> bool:
+        """Note the content length of the growing columns; True when a shown column is
+        narrower than its new content and could grow."""
+        grow = False
+        widths = {key: size for key, _, size in self.layout_columns}
+        lengths = {"session": len(row.session_id), "route": len(row.steering or row.mode),
+                   "served_by": len(self.served_by(row.upstream_id)),
+                   "status": 9 if row.cancelled else 3}
+        for key in GROWING:
+            length = lengths[key]
+            if length > self.needed.get(key, 0):
+                self.needed[key] = length
+                grow = grow or (key in widths and widths[key] < length)
+        return grow
+
+    def _values(self, cells: dict[str, str | Text]) -> list[str | Text]:
+        return [cells[key] for key, _, _ in self.layout_columns]
+
+    def _shown_keys(self) -> set[str]:
+        return {key for key, _, _ in self.layout_columns}
 
     def _theme_changed(self, theme: Theme) -> None:
         """Cells hold colours resolved when they were built: build the shown ones again."""
@@ -205,8 +254,9 @@ class RequestFeed(DataTable[str | Text]):
             if row is None or request_id not in self.rows:
                 continue
             cells = self.cells(row)
+            shown = self._shown_keys()
             for key, value in cells.items():
-                if not _same_look(old.get(key), value):
+                if key in shown and not _same_look(old.get(key), value):
                     self.update_cell(request_id, key, value)
             self.shown_cells[request_id] = cells
 
@@ -235,11 +285,15 @@ class RequestFeed(DataTable[str | Text]):
             return "…"
         return f"{upstream_id} (sim)" if upstream_id in self.simulated else upstream_id
 
+    def _width(self, key: str) -> int:
+        return next((size for k, _, size in self.layout_columns if k == key), 9)
+
     def cells(self, row: FeedRow) -> dict[str, str | Text]:
         """The row's cells by column key."""
+        session = short_session(row.session_id, self._width("session"))
         if row.steering:
             accent = self._style("accent")
-            return {"time": utc_clock(row.ts), "session": short_session(row.session_id, 9),
+            return {"time": utc_clock(row.ts), "session": session,
                     "tier": Text("steer", accent), "route": Text(row.steering, accent),
                     "served_by": "", "status": "", "latency": "", "cost": "", "tokens": ""}
         if row.cancelled:
@@ -257,9 +311,8 @@ class RequestFeed(DataTable[str | Text]):
         if row.scores:
             tier.append(score_bars(row.scores)[::2], self._style("primary"))
         cost = Text(f"{row.cost_usd:.3f}" if row.cost_usd else "", justify="right")
-        return {"time": utc_clock(row.ts), "session": short_session(row.session_id, 9),
-                "tier": tier, "route": row.mode or "…",
-                "served_by": self.served_by(row.upstream_id),
+        return {"time": utc_clock(row.ts), "session": session, "tier": tier,
+                "route": row.mode or "…", "served_by": self.served_by(row.upstream_id),
                 "status": status, "latency": Text(latency, justify="right"),
                 "cost": cost, "tokens": Text(tokens, justify="right")}
 
@@ -280,7 +333,7 @@ class RequestFeed(DataTable[str | Text]):
         for request_id, row in self.rows_model.items():
             if self.shows(row):
                 cells = self.shown_cells[request_id] = self.cells(row)
-                self.add_row(*cells.values(), key=request_id)
+                self.add_row(*self._values(cells), key=request_id)
         self.scroll_end(animate=False, immediate=False)
 
     def apply_events(self, events: Iterable[Event]) -> None:
@@ -309,6 +362,12 @@ class RequestFeed(DataTable[str | Text]):
             self.shown_cells.pop(old_id, None)
             if old_id in self.rows:
                 self.remove_row(old_id)
+        grow = False
+        for row in touched.values():
+            grow = self._measure(row) or grow
+        if grow and self.fit_columns():
+            touched = {}  # the rebuild drew every row
+        shown = self._shown_keys()
         for request_id, row in touched.items():
             if not self.shows(row):
                 continue
@@ -317,12 +376,12 @@ class RequestFeed(DataTable[str | Text]):
                 # every update_cell invalidates the table's render cache: only real changes
                 old = self.shown_cells.get(request_id, {})
                 for key, value in cells.items():
-                    if old.get(key) != value:
+                    if key in shown and old.get(key) != value:
                         self.update_cell(request_id, key, value)
             else:
-                self.add_row(*cells.values(), key=request_id)
+                self.add_row(*self._values(cells), key=request_id)
             self.shown_cells[request_id] = cells
-        if follow and touched:
+        if follow and (touched or grow):
             self.scroll_end(animate=False, immediate=False)
 
     def on_event_batch(self, message: EventBatch) -> None:

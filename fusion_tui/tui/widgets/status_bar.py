@@ -20,9 +20,36 @@ from fusion_tui.events import (
 from fusion_tui.tui.bridge import EventBatch
 from fusion_tui.tui.status import StatusInfo
 
+COMPACT_MAX_COLS = 100
+"""At or below this width the bar is two lines of short facts (whatever does not fit whole
+is left out, never cut mid-word); wider, three lines in full."""
+
+
+def clip_words(text: str, width: int) -> str:
+    """`text` cut at a word boundary to at most `width` cells, with an ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    cut = text[: max(0, width - 1)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 3 else cut).rstrip(" ,;:·") + "…"
+
+
+def fit_parts(parts: list[Content], width: int, sep: str = " · ") -> Content:
+    """The parts, in order, that fit whole in `width` cells (a part that does not fit is
+    left out and the next ones are still tried)."""
+    line = Content()
+    for part in parts:
+        if not part.cell_length:
+            continue
+        candidate = part if not line.cell_length else line + Content(sep) + part
+        if candidate.cell_length <= width:
+            line = candidate
+    return line
+
 
 class StatusBar(Static):
-    """Facts about the process in three lines; a start failure replaces the first, in red."""
+    """Facts about the process in three lines (two short ones on a narrow terminal); a start
+    failure replaces the first, in red."""
 
     address: reactive[str] = reactive("starting…")
     error: reactive[str] = reactive("")
@@ -133,8 +160,20 @@ class StatusBar(Static):
             return self.session_council, f" (session; all {self.council})"
         return self.council, ""
 
-    def classifier_line(self) -> Content:
-        """The classifier's model, device and state; red when failed, loud on the fallback."""
+    def fallback_reason(self) -> str:
+        """Why the offline test model stands in (from the classifier's event), or ''."""
+        c = self.classifier
+        if c is None or c.state == "failed":
+            return ""
+        error = c.error or ""
+        if error.startswith("offline fallback:"):
+            return error.removeprefix("offline fallback:").strip()
+        return "the configured model could not be loaded" if "offline fallback" in c.model \
+            else ""
+
+    def classifier_line(self, short: bool = False) -> Content:
+        """The classifier's model, device and state; red when failed, loud on the fallback,
+        with the reason. `short`: without the model and device."""
         c = self.classifier
         if c is None:
             return Content.from_markup("[$text-muted]classifier: $s[/]",
@@ -142,19 +181,100 @@ class StatusBar(Static):
         where = f"{c.model} on {c.device}" if c.device else c.model
         fallback = "offline fallback" in f"{c.model} {c.error or ''}"
         if c.state == "failed":
-            return Content.from_markup("[$error b]✖ classifier FAILED: $e[/] ($w)",
+            return Content.from_markup("[$error b]✖ classifier FAILED: $e[/]" +
+                                       ("" if short else " ($w)"),
                                        e=c.error or "unknown error", w=where)
         if fallback:
-            return Content.from_markup(
-                "[$warning b reverse] ⚠ TEST MODEL (offline fallback) [/] [$warning]$w $s[/]",
-                w=where, s=c.state)
+            if short:
+                return Content.from_markup("[$warning b reverse] ⚠ TEST MODEL [/]")
+            badge = Content.from_markup("[$warning b reverse] ⚠ TEST MODEL (offline fallback) [/]")
+            return badge + Content.from_markup(" [$warning]$w $s[/]", w=where, s=c.state)
+        if short:
+            return Content.from_markup("classifier [$success]$s[/]" if c.state == "ready"
+                                       else "classifier [$accent]$s[/]", s=c.state)
         if c.state == "loading":
             pct = "" if c.progress is None else f" {c.progress:.0%}"
             return Content.from_markup("classifier $w [$accent]loading$p[/]", w=where, p=pct)
         return Content.from_markup("classifier $w [$success]$s[/]", w=where, s=c.state)
 
+    def fallback_line(self, width: int) -> Content:
+        """Why the test model is in use, clipped to `width` at a word ('' when it is not)."""
+        reason = self.fallback_reason()
+        if not reason:
+            return Content()
+        text = clip_words(f"offline fallback, why: {reason}", max(10, width))
+        return Content.from_markup("[$warning]$t[/]", t=text)
+
     def render(self) -> Content:
-        """The three status lines."""
+        """The status lines: three in full, or two short ones when narrow."""
+        width = self.content_size.width or self.size.width or 120
+        if width <= COMPACT_MAX_COLS:
+            return self.render_compact(width)
+        return self.render_full(width)
+
+    def _address(self) -> Content:
+        if self.error:
+            return Content.from_markup("[$error b]✖ $e[/]", e=self.error)
+        if self.info.source == "live":
+            return Content.from_markup("[$success]●[/] [b]$a[/]", a=self.address)
+        return Content.from_markup("[$accent]▶[/] $a", a=self.address)
+
+    def _upstream_summary(self) -> list[Content]:
+        """Open and half-open breakers by name; the rest counted."""
+        parts: list[Content] = []
+        healthy = sim = missing = 0
+        for upstream in self.info.upstreams:
+            state = self.breakers.get(upstream.id, "closed")
+            if state == "open":
+                parts.append(Content.from_markup("[$error b]$u ✖ open[/]", u=upstream.id))
+            elif state == "half_open":
+                parts.append(Content.from_markup("[$warning]$u ◐[/]", u=upstream.id))
+            elif upstream.key_missing:
+                missing += 1
+            elif upstream.simulated:
+                sim += 1
+            else:
+                healthy += 1
+        counts = [f"{n} {what}" for n, what in ((healthy, "up"), (sim, "sim")) if n]
+        summary = Content(f"upstreams {', '.join(counts) or 'none'}")
+        if missing:
+            summary += Content.from_markup(" [$warning]$n key missing[/]", n=str(missing))
+        return [summary, *parts]
+
+    def render_compact(self, width: int) -> Content:
+        """Two lines: where, the classifier, the upstreams; then counts, money, modes.
+        Facts that do not fit whole are left out (the full bar shows them when wider)."""
+        error_line = self.error or (self.classifier is not None
+                                    and self.classifier.state == "failed")
+        first = [self._address(), self.classifier_line(short=True)]
+        if self.fallback_reason():
+            first.append(self.fallback_line(width - first[0].cell_length
+                                            - first[1].cell_length - 4))
+        first += self._upstream_summary()
+        failed_style = "$error b" if self.failed else "$text-muted"
+        council, note = self.council_text()
+        second = [
+            Content.from_markup(f"req [b]$n[/] · $f in flight · [{failed_style}]$e failed[/]",
+                                n=str(self.requests), f=str(self.in_flight),
+                                e=str(self.failed)),
+            Content.from_markup("$[b]$s[/]/[b]$t[/]", s=f"{self.session_cost:.4f}",
+                                t=f"{self.total_cost:.4f}"),
+            Content.from_markup("hold [b]$h[/]", h=self.hold),
+            Content.from_markup("council [b]$c[/]$n", c=council, n=note),
+        ]
+        if self.dropped:
+            second.append(Content.from_markup("[$warning b]$d dropped[/]", d=str(self.dropped)))
+        if self.theme_error:
+            second.append(Content.from_markup("[$error]theme error[/]"))
+        if self.cancelled:
+            second.insert(1, Content(f"{self.cancelled} cancelled"))
+        lines = [fit_parts(first, width, "  "), fit_parts(second, width)]
+        if error_line and not lines[0].cell_length:
+            lines[0] = Content(clip_words(self.error, width))
+        return Content("\n").join(lines)
+
+    def render_full(self, width: int) -> Content:
+        """The three status lines (a fourth for a theme error)."""
         info = self.info
         sessions = Content.from_markup("   sessions [$text-muted]$dir[/] ($record)",
                                        dir=info.sessions_dir, record=info.record)
@@ -196,6 +316,9 @@ class StatusBar(Static):
             s=f"${self.session_cost:.4f}", t=f"${self.total_cost:.4f}", h=self.hold,
             c=council, n=note)
         lines = [first + sessions, Content("upstreams ") + upstreams, counts + money]
+        if self.fallback_reason():
+            lines[0] = first
+            lines.insert(1, self.fallback_line(width) + sessions)
         if self.theme_error:
             lines.append(Content.from_markup("[$error]theme: $e[/]", e=self.theme_error))
         return Content("\n").join(lines)
