@@ -59,6 +59,10 @@ async def run_print(server: ScriptedServer, sc: dict[str, Any], cwd: Path, home:
             log.append(f"{sc['name']} step {i}: {problem}")
 
 
+# shift+tab cycles the permission modes in this order (Claude Code 2.1.330).
+CYCLE = ["auto", "default", "acceptEdits", "plan"]
+
+
 def _tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
 
@@ -82,15 +86,19 @@ async def _wait_screen(session: str, needles: tuple[str, ...], timeout_s: float)
     return False
 
 
-async def _approve_plan(session: str, server: ScriptedServer, timeout_s: float) -> None:
-    """Answer ExitPlanMode's "Would you like to proceed?" with its first choice."""
-    for _ in range(int(timeout_s * 2)):
-        if "proceed?" in _tmux("capture-pane", "-p", "-t", session):
-            await asyncio.sleep(0.5)
+async def _approve_dialogs(session: str) -> None:
+    """Say yes to the CLI's approval dialogs (a Bash command in plan mode, whose server-side
+    check is unreachable offline; ExitPlanMode's "Would you like to proceed?")."""
+    while True:
+        screen = _tmux("capture-pane", "-p", "-t", session)
+        tail = screen.rstrip().splitlines()[-8:]
+        if any("proceed?" in line for line in tail):
+            chosen = next((line for line in tail if "\u276f" in line), "")
+            if "No" in chosen:
+                _tmux("send-keys", "-t", session, "Down")
+                await asyncio.sleep(0.3)
             _tmux("send-keys", "-t", session, "Enter")
-            return
-        if server.final_served.is_set():
-            return
+            await asyncio.sleep(1.5)
         await asyncio.sleep(0.5)
 
 
@@ -103,7 +111,10 @@ async def run_interactive(server: ScriptedServer, sc: dict[str, Any], cwd: Path,
         env.pop(key, None)
     session = "cap-" + os.urandom(4).hex()
     exports = " ".join(f"{k}={json.dumps(v)}" for k, v in env.items())
-    flags = " ".join(sc.get("flags", []))
+    # Auto mode (the CLI's default) sends Bash to a server-side classifier, which cannot be
+    # reached offline: start in manual mode, where --allowedTools rules apply.
+    mode = sc.get("start_mode", "default")
+    flags = " ".join(["--permission-mode", mode, *sc.get("flags", [])])
     command = (f"cd {cwd} && env -i {exports} timeout --foreground 900 {CLAUDE} "
                f"--allowedTools {ALLOWED} {flags}")
     server.begin_step(Live(sc, 0, cwd))
@@ -115,6 +126,12 @@ async def run_interactive(server: ScriptedServer, sc: dict[str, Any], cwd: Path,
             return
         for i, step in enumerate(sc["steps"]):
             server.begin_step(Live(sc, i, cwd))
+            if "plan" in step:
+                target = "plan" if step["plan"] == "on" else sc.get("start_mode", "default")
+                while mode != target:
+                    _tmux("send-keys", "-t", session, "BTab")
+                    mode = CYCLE[(CYCLE.index(mode) + 1) % len(CYCLE)]
+                    await asyncio.sleep(0.6)
             for key in step.get("keys", []):
                 _tmux("send-keys", "-t", session, key)
                 await asyncio.sleep(0.6)
@@ -125,11 +142,14 @@ async def run_interactive(server: ScriptedServer, sc: dict[str, Any], cwd: Path,
             _tmux("send-keys", "-t", session, "-l", text)
             await asyncio.sleep(0.5)
             _tmux("send-keys", "-t", session, "Enter")
-            if step.get("approve_plan"):
-                await _approve_plan(session, server, step.get("timeout", 150))
-            if not await server.settle(step.get("idle", 3.0), step.get("timeout", 150)):
+            watcher = asyncio.create_task(_approve_dialogs(session))
+            try:
+                settled = await server.settle(step.get("idle", 3.0), step.get("timeout", 150))
+            finally:
+                watcher.cancel()
+            if not settled:
                 log.append(f"{sc['name']} step {i}: did not settle: "
-                           + _tmux("capture-pane", "-p", "-t", session)[-800:])
+                           + _tmux("capture-pane", "-p", "-t", session)[-2500:])
                 return
             await asyncio.sleep(1.0)
     finally:
