@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +20,7 @@ CACHE = ROOT / ".cache"
 CLAUDE = CACHE / "claude-code-2.1.330" / "node_modules" / ".bin" / "claude"
 CODEX = CACHE / "codex-0.169.0" / "node_modules" / ".bin" / "codex"
 OPENCODE = CACHE / "opencode-1.18.33" / "node_modules" / ".bin" / "opencode"
+SCREENS = Path("/tmp/capture-screens")  # the screen of a step that never settled
 ALLOWED = "Bash,Read,Edit,Write,Glob,Grep,Agent,TodoWrite,Task"
 
 
@@ -86,15 +88,17 @@ async def _wait_screen(session: str, needles: tuple[str, ...], timeout_s: float)
     return False
 
 
+_CHOICE = re.compile(r"\u276f\s*(?:\d+\.\s*)?(Yes|No)\b")
+
+
 async def _approve_dialogs(session: str) -> None:
     """Say yes to the CLI's approval dialogs (a Bash command in plan mode, whose server-side
-    check is unreachable offline; ExitPlanMode's "Would you like to proceed?")."""
+    check is unreachable offline; ExitPlanMode's plan approval)."""
     while True:
         screen = _tmux("capture-pane", "-p", "-t", session)
-        tail = screen.rstrip().splitlines()[-8:]
-        if any("proceed?" in line for line in tail):
-            chosen = next((line for line in tail if "\u276f" in line), "")
-            if "No" in chosen:
+        chosen = _CHOICE.search(screen)
+        if chosen:
+            if chosen.group(1) == "No":
                 _tmux("send-keys", "-t", session, "Down")
                 await asyncio.sleep(0.3)
             _tmux("send-keys", "-t", session, "Enter")
@@ -148,6 +152,9 @@ async def run_interactive(server: ScriptedServer, sc: dict[str, Any], cwd: Path,
             finally:
                 watcher.cancel()
             if not settled:
+                SCREENS.mkdir(exist_ok=True)  # noqa: ASYNC240 (a debugging aid)
+                (SCREENS / f"{sc['name']}-{i}.txt").write_text(
+                    _tmux("capture-pane", "-p", "-t", session))
                 log.append(f"{sc['name']} step {i}: did not settle: "
                            + _tmux("capture-pane", "-p", "-t", session)[-2500:])
                 return
