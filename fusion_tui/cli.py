@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 import yaml
 
-from fusion_tui import __version__, cli_routing
+from fusion_tui import __version__, cli_routing, paths
 from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
 
@@ -121,8 +121,7 @@ async def _serve(settings: Settings) -> None:
 
 def log_file() -> Path:
     """Where `run` writes its log (the dashboard owns the terminal)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "fusion-tui" / "fusion-tui.log"
+    return paths.state_dir() / "fusion-tui.log"
 
 
 def _log_to(handler: logging.Handler) -> None:

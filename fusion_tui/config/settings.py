@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fusion_tui import paths
 from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 from fusion_tui.config.keymap import check_keymap
@@ -170,8 +171,9 @@ class RoutingSettings(_Strict):
 
 
 class SessionSettings(_Strict):
-    dir: Path = Path("~/.local/share/fusion-tui/sessions")
-    """Folder for session recordings (one JSONL file per session)."""
+    dir: Path = Field(default_factory=paths.sessions_dir)
+    """Folder for session recordings (one JSONL file per session); default: `sessions/` in the
+    platform's data folder (~/.local/share/fusion-tui on Linux)."""
     record: Literal["full", "metadata"] = "full"
     """full keeps request and response bodies; metadata keeps only the events' facts."""
     keep_days: float | None = Field(None, gt=0)
