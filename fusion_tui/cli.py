@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 import yaml
 
-from fusion_tui import __version__, cli_init, cli_routing, paths
+from fusion_tui import __version__, cli_init, cli_model, cli_routing, paths
 from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
 from fusion_tui.config.loader import config_search_note
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
@@ -300,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("model", nargs="?", help="hub id or local folder (default: the config's)")
     pull.add_argument("--file", help="ONNX file in the repo (default: the config's)")
     pull.set_defaults(func=lambda a: cli_routing.model_pull(_load(a), a.model, a.file))
+    cli_model.register(model_sub)
     evaluate = sub.add_parser("eval", help="evaluate a component")
     eval_sub = evaluate.add_subparsers(dest="eval_command", required=True)
     routing = eval_sub.add_parser("routing", parents=[common],
