@@ -29,7 +29,7 @@ EXPORT_TORCH := torch==2.13.0
 $(STAMP): pyproject.toml uv.lock
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip uv==$(UV_VERSION)
-	$(BIN)/uv sync -q --locked --inexact --extra dev --python $(BIN)/python
+	$(BIN)/uv sync -q --locked --extra dev --python $(BIN)/python
 	touch $(STAMP)
 
 lock-upgrade: $(STAMP)

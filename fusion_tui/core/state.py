@@ -13,6 +13,7 @@ from fusion_tui.core.controls import Controls
 from fusion_tui.council.costs import CostBook
 from fusion_tui.council.hold import HoldDesk
 from fusion_tui.events import BreakerChanged, Event, EventBus
+from fusion_tui.pricing import prices_for
 from fusion_tui.routing import Router
 from fusion_tui.routing.failover import CircuitBreakers
 from fusion_tui.upstreams import Upstream
@@ -47,7 +48,7 @@ class ProxyState:
                 BreakerChanged(upstream_id=uid, state=state, reason=reason)))
         self.controls = Controls([u.id for u in self.settings.upstreams], self.router.pins,
                                  self.publish, self.hold_desk, self.settings.council.hold)
-        self.costs = CostBook({u.id: u.price for u in self.settings.upstreams}, self.publish)
+        self.costs = CostBook(prices_for(self.settings.upstreams), self.publish)
 
     def publish(self, event: Event) -> None:
         """Publish an event (never blocks)."""

@@ -133,7 +133,9 @@ class Turn:
                 self.request, reply, headers, self.started, None)
             return response
         json_response, self.outcome = await self.surface.relay_json(reply, headers)
-        json_response.headers[COST_HEADER] = f"{self.cost_so_far():.6f}"
+        spent = self.cost_so_far()
+        json_response.headers[COST_HEADER] = (f"{spent:.6f}" if self.cost_known()
+                                              else "unknown")
         return json_response
 
     def cost_so_far(self) -> float:
@@ -142,9 +144,15 @@ class Turn:
         if self.outcome.usage and self.served_by:
             from fusion_tui.council.costs import cost_of
 
-            price = self.state.settings.upstream(self.served_by).price
+            price = self.state.costs.prices.get(self.served_by)
             spent += cost_of(self.outcome.usage, price)
         return spent
+
+    def cost_known(self) -> bool:
+        """False when a call of this request, the reply included, had no price."""
+        served = self.state.costs.prices.get(self.served_by) if self.served_by else None
+        return (self.state.costs.request_priced(self.facts.request_id)
+                and not (self.outcome.usage and self.served_by and served is None))
 
     async def direct(self, plan: RoutePlan, body: dict[str, Any] | None = None,
                      extra_reason: str | None = None) -> web.StreamResponse:
