@@ -100,7 +100,9 @@ class UpstreamSettings(_Strict):
     fault: FaultSettings = Field(default_factory=FaultSettings)
     """simulated: fault injection."""
     price: Price | None = None
-    """US dollars per million tokens (input, output, cache_read, cache_write); null: free."""
+    """US dollars per million tokens (input, output, cache_read, cache_write); null: the
+    genai-prices table for a known model id, $0 for simulated and loopback upstreams, else
+    "price unknown" (never $0)."""
     codex_home: str | None = None
     """codex: folder holding the Codex CLI's auth.json (default $CODEX_HOME, else ~/.codex).
     Tokens are read from it, refreshed when expired and written back in the same format."""
