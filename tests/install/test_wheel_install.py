@@ -75,25 +75,26 @@ def _user_env(home: Path) -> dict[str, str]:
     return env
 
 
-def _install(how: str, wheel: Path, root: Path, env: dict[str, str]) -> Path:
-    """Install the wheel as a user would; the path of the `fusion-tui` command."""
+def _install(how: str, wheel: Path, root: Path, env: dict[str, str]) -> tuple[Path, Path]:
+    """Install the wheel as a user would; the `fusion-tui` command and the python of the
+    environment it runs in."""
     uv = _uv()
     if how == "pip-venv":
         venv = root / "venv"
         _run([sys.executable, "-m", "venv", venv], env=env)
         _run([venv / "bin" / "python", "-m", "pip", "install", "-q", wheel], env=env)
-        return venv / "bin" / "fusion-tui"
+        return venv / "bin" / "fusion-tui", venv / "bin" / "python"
     if how == "uv-tool":
         tool_env = {**env, "UV_TOOL_DIR": str(root / "uv-tools"),
                     "UV_TOOL_BIN_DIR": str(root / "bin"), "UV_PYTHON_DOWNLOADS": "never"}
         _run([uv, "tool", "install", "--python", sys.executable, wheel], env=tool_env)
-        return root / "bin" / "fusion-tui"
+        return root / "bin" / "fusion-tui", root / "uv-tools" / "fusion-tui" / "bin" / "python"
     assert how == "pipx"
     pipx_env = {**env, "PIPX_HOME": str(root / "pipx"), "PIPX_BIN_DIR": str(root / "bin"),
                 "PIPX_MAN_DIR": str(root / "man")}
     _run([sys.executable, "-m", "pipx", "install", "--python", sys.executable, wheel],
          env=pipx_env)
-    return root / "bin" / "fusion-tui"
+    return root / "bin" / "fusion-tui", root / "pipx" / "venvs" / "fusion-tui" / "bin" / "python"
 
 
 @pytest.fixture
@@ -114,8 +115,9 @@ def test_installed_wheel_routes_smart_requests_on_the_offline_model(
     work = tmp_path / "work"  # no config.yaml here
     work.mkdir()
     env = _user_env(home)
-    command = _install(how, wheel, tmp_path / "install", env)
+    command, python = _install(how, wheel, tmp_path / "install", env)
     assert command.is_file(), f"{how} did not install a fusion-tui command at {command}"
+    _check_packaged_data(python, env, work)
 
     # A first run without a config says where it looked; init writes the starter there.
     first = subprocess.run([command, "serve"], cwd=work, env=env, capture_output=True,
@@ -152,6 +154,23 @@ def test_installed_wheel_routes_smart_requests_on_the_offline_model(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=10)
+
+
+def _check_packaged_data(python: Path, env: dict[str, str], cwd: Path) -> None:
+    """The themes (top-level themes/ in the tree) and the offline tokenizer are inside the
+    installed package, and onnxruntime is the CPU build alone."""
+    probe = ("import json; from fusion_tui.tui.theming import THEMES_DIR, load_themes; "
+             "from fusion_tui.routing import modelstore; from fusion_tui import ort_install; "
+             "print(json.dumps({'themes': str(THEMES_DIR), "
+             "'names': sorted(t.name for t in load_themes()), "
+             "'tokenizer': str(modelstore._TOKENIZER_DIR / 'tokenizer.json'), "
+             "'ort': ort_install.install_problem()}))")
+    # Not from the repository: `python -c` imports from its working folder first.
+    found = json.loads(_run([python, "-c", probe], env=env, timeout=60, cwd=cwd))
+    assert "site-packages" in found["themes"] and found["themes"].endswith("fusion_tui/themes")
+    assert found["names"] == ["fusion-contrast", "fusion-dark", "fusion-light"]
+    assert Path(found["tokenizer"]).is_file() and "site-packages" in found["tokenizer"]
+    assert found["ort"] is None
 
 
 def _wait_listening(server: subprocess.Popen[bytes], log: Path) -> str:
