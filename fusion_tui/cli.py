@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import orjson
 import yaml
 
-from fusion_tui import __version__, cli_init, cli_model, cli_routing, paths
-from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
+from fusion_tui import __version__, cli_init, cli_model, cli_routing
+from fusion_tui.config import ConfigError, Settings, load_settings, paths, resolve_config_path
 from fusion_tui.config.loader import config_search_note
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from fusion_tui import paths
+from fusion_tui.config import paths
 
 STARTER_CONFIG = Path(__file__).resolve().parent / "config" / "starter.yaml"
 """The starter config: simulated models ready, real upstreams commented out with their keys."""

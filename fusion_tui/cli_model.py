@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from fusion_tui import paths
+from fusion_tui.config import paths
 
 DEFAULT_MIN_COSINE = 0.99
 
@@ -21,7 +21,7 @@ def default_dest(source: str) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Export, print the parity table, and the config lines that use the result."""
-    from fusion_tui.model_export import ExportError, export_model
+    from fusion_tui.routing.export import ExportError, export_model
 
     dest = Path(args.output).expanduser() if args.output else default_dest(args.source)
     print(f"exporting {args.source} to {dest} ...", file=sys.stderr, flush=True)

@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from fusion_tui import paths
+from fusion_tui.config import paths
 from fusion_tui.config.settings import Settings
 
 DEFAULT_CONFIG = Path("config.yaml")

@@ -54,7 +54,7 @@ def _default(field: FieldInfo) -> str:
         value = field.default_factory()  # type: ignore[call-arg]
         if isinstance(value, BaseModel):
             return "(section)"
-        if isinstance(value, Path):  # a platform folder (fusion_tui.paths): machine-specific
+        if isinstance(value, Path):  # a platform folder (config/paths.py): machine-specific
             return "platform folder"
         return f"`{value!r}`" if value not in ({}, []) else "empty"
     if isinstance(field.default, bool):

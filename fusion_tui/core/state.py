@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from fusion_tui import __version__
 from fusion_tui.config import Settings
+from fusion_tui.config.prices import prices_for
 from fusion_tui.core.controls import Controls
 from fusion_tui.council.costs import CostBook
 from fusion_tui.council.hold import HoldDesk
 from fusion_tui.events import BreakerChanged, Event, EventBus
-from fusion_tui.pricing import prices_for
 from fusion_tui.routing import Router
 from fusion_tui.routing.failover import CircuitBreakers
 from fusion_tui.upstreams import Upstream

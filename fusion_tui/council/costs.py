@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fusion_tui.config.prices import Pricing, usage_cost
 from fusion_tui.events import Event
 from fusion_tui.events.council import CostRecorded
-from fusion_tui.pricing import Pricing, usage_cost
 
 MILLION = 1_000_000
 

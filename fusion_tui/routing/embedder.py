@@ -17,9 +17,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from fusion_tui import ort_install
 from fusion_tui.config.embeddings import EmbeddingSettings
 from fusion_tui.events.model import ClassifierStateChanged, Event
+from fusion_tui.routing import onnx_builds
 from fusion_tui.routing.modelstore import (
     TEST_MODEL_FILE,
     TEST_MODEL_NAME,
@@ -62,7 +62,7 @@ def open_session(path: Path, device: Device,
     auto takes CUDA only when onnxruntime lists it AND a session actually runs on it (it
     silently drops to CPU when the CUDA libraries are missing); else CPU, with the reason in
     the note. An explicit "cuda" that cannot be had is an error, never a quiet CPU run."""
-    problem = ort_install.install_problem()
+    problem = onnx_builds.install_problem()
     if available is None:
         try:
             import onnxruntime as ort
@@ -78,7 +78,7 @@ def open_session(path: Path, device: Device,
             note = "CUDAExecutionProvider not available" + (f"; {problem}" if problem else "")
             return factory(path, [CPU]), "cpu", note
         try:
-            ort_install.preload_cuda_libraries()
+            onnx_builds.preload_cuda_libraries()
             session = factory(path, [CUDA, CPU])
             if session.get_providers()[0] != CUDA:
                 raise EmbedderError("CUDA provider did not initialise (missing CUDA/cuDNN?)")

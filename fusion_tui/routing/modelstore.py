@@ -16,7 +16,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from fusion_tui import paths
+from fusion_tui.config import paths
 
 TEST_MODEL_NAME = "all-MiniLM-L6-v2-int8"
 TEST_MODEL_FILE = "onnx/model_quantized.onnx"

@@ -24,7 +24,7 @@ from rich.theme import Theme as RichTheme
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from fusion_tui import paths
+from fusion_tui.config import paths
 
 
 def _shipped_themes_dir() -> Path:

@@ -160,11 +160,11 @@ def _check_packaged_data(python: Path, env: dict[str, str], cwd: Path) -> None:
     """The themes (top-level themes/ in the tree) and the offline tokenizer are inside the
     installed package, and onnxruntime is the CPU build alone."""
     probe = ("import json; from fusion_tui.tui.theming import THEMES_DIR, load_themes; "
-             "from fusion_tui.routing import modelstore; from fusion_tui import ort_install; "
+             "from fusion_tui.routing import modelstore, onnx_builds; "
              "print(json.dumps({'themes': str(THEMES_DIR), "
              "'names': sorted(t.name for t in load_themes()), "
              "'tokenizer': str(modelstore._TOKENIZER_DIR / 'tokenizer.json'), "
-             "'ort': ort_install.install_problem()}))")
+             "'ort': onnx_builds.install_problem()}))")
     # Not from the repository: `python -c` imports from its working folder first.
     found = json.loads(_run([python, "-c", probe], env=env, timeout=60, cwd=cwd))
     assert "site-packages" in found["themes"] and found["themes"].endswith("fusion_tui/themes")

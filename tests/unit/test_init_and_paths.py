@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fusion_tui import cli, paths
+from fusion_tui import cli
 from fusion_tui.cli_init import STARTER_CONFIG
-from fusion_tui.config import load_settings, resolve_config_path
+from fusion_tui.config import load_settings, paths, resolve_config_path
 
 
 @pytest.fixture

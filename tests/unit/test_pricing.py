@@ -7,11 +7,11 @@ import pytest
 
 from fusion_tui.config import Settings
 from fusion_tui.config.council import Price
+from fusion_tui.config.prices import FREE, TablePrice, price_for, prices_for, usage_cost
 from fusion_tui.config.settings import UpstreamSettings
 from fusion_tui.council.costs import CostBook
 from fusion_tui.events import Event
 from fusion_tui.events.council import CostRecorded
-from fusion_tui.pricing import FREE, TablePrice, price_for, prices_for, usage_cost
 
 
 def up(**fields: object) -> UpstreamSettings:

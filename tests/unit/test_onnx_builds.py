@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from fusion_tui import ort_install
-from fusion_tui.routing import embedder
+from fusion_tui.routing import embedder, onnx_builds
 
 
 def only(*present: str) -> object:
@@ -15,25 +14,25 @@ def only(*present: str) -> object:
 
 
 @pytest.mark.parametrize(("present", "problem"), [
-    ((ort_install.CPU_DIST,), None),
-    ((ort_install.GPU_DIST,), None),
-    ((ort_install.CPU_DIST, ort_install.GPU_DIST), ort_install.FIX_BOTH),
-    ((), ort_install.FIX_NONE),
+    ((onnx_builds.CPU_DIST,), None),
+    ((onnx_builds.GPU_DIST,), None),
+    ((onnx_builds.CPU_DIST, onnx_builds.GPU_DIST), onnx_builds.FIX_BOTH),
+    ((), onnx_builds.FIX_NONE),
 ])
 def test_install_problem(monkeypatch: pytest.MonkeyPatch, present: tuple[str, ...],
                          problem: str | None) -> None:
-    monkeypatch.setattr(ort_install, "_installed", only(*present))
-    assert ort_install.install_problem() == problem
+    monkeypatch.setattr(onnx_builds, "_installed", only(*present))
+    assert onnx_builds.install_problem() == problem
 
 
 def test_the_default_install_is_the_cpu_build_alone() -> None:
-    assert ort_install.install_problem() is None
-    assert ort_install._installed(ort_install.CPU_DIST)
+    assert onnx_builds.install_problem() is None
+    assert onnx_builds._installed(onnx_builds.CPU_DIST)
 
 
 def test_auto_device_says_both_builds_are_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ort_install, "_installed",
-                        only(ort_install.CPU_DIST, ort_install.GPU_DIST))
+    monkeypatch.setattr(onnx_builds, "_installed",
+                        only(onnx_builds.CPU_DIST, onnx_builds.GPU_DIST))
     session, device, note = embedder.open_session(
         Path("m.onnx"), "auto", available=[embedder.CPU], factory=lambda p, prov: prov)
     assert (session, device) == ([embedder.CPU], "cpu")
