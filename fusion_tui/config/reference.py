@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -53,6 +54,8 @@ def _default(field: FieldInfo) -> str:
         value = field.default_factory()  # type: ignore[call-arg]
         if isinstance(value, BaseModel):
             return "(section)"
+        if isinstance(value, Path):  # a platform folder (config/paths.py): machine-specific
+            return "platform folder"
         return f"`{value!r}`" if value not in ({}, []) else "empty"
     if isinstance(field.default, bool):
         return f"`{str(field.default).lower()}`"

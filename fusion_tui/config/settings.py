@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fusion_tui.config import paths
 from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 from fusion_tui.config.keymap import check_keymap
@@ -153,7 +154,9 @@ class UpstreamSettings(_Strict):
     fault: FaultSettings = Field(default_factory=FaultSettings)
     """simulated: fault injection."""
     price: Price | None = None
-    """US dollars per million tokens (input, output, cache_read, cache_write); null: free."""
+    """US dollars per million tokens (input, output, cache_read, cache_write); null: the
+    genai-prices table for a known model id, $0 for simulated and loopback upstreams, else
+    "price unknown" (never $0)."""
     codex_home: str | None = None
     """codex: folder holding the Codex CLI's auth.json (default $CODEX_HOME, else ~/.codex).
     Tokens are read from it, refreshed when expired and written back in the same format."""
@@ -229,8 +232,9 @@ class RoutingSettings(_Strict):
 
 
 class SessionSettings(_Strict):
-    dir: Path = Path("~/.local/share/fusion-tui/sessions")
-    """Folder for session recordings (one JSONL file per session)."""
+    dir: Path = Field(default_factory=paths.sessions_dir)
+    """Folder for session recordings (one JSONL file per session); default: `sessions/` in the
+    platform's data folder (~/.local/share/fusion-tui on Linux)."""
     record: Literal["full", "metadata"] = "full"
     """full keeps request and response bodies; metadata keeps only the events' facts."""
     keep_days: float | None = Field(None, gt=0)

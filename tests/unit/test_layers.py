@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"server"},
     {"runtime"},
     {"demo"},
-    {"tui", "cli_routing"},
+    {"tui", "cli_routing", "cli_init", "cli_model", "launch"},
     {"cli"},
 ]
 """Bottom up. `runtime` (start-up wiring: the app, the runner, the recorder) sits above the

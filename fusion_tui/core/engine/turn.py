@@ -220,15 +220,23 @@ class Turn:
             await self.client.write(sse_comment(f"{ROUTE_HEADER}: {route}"))
         self.outcome = await self.client.relay(reply, headers, self.stream, self.started)
         if not self.opened and not (self.stream and reply.stream is not None):
-            self.client.add_header(COST_HEADER, f"{self.cost_so_far():.6f}")
+            spent = self.cost_so_far()
+            self.client.add_header(COST_HEADER,
+                                   f"{spent:.6f}" if self.cost_known() else "unknown")
 
     def cost_so_far(self) -> float:
         """Dollars spent on this request, including the reply being relayed."""
         spent = self.state.costs.request_total(self.facts.request_id)
         if self.outcome.usage and self.served_by:
-            price = self.state.settings.upstream(self.served_by).price
+            price = self.state.costs.prices.get(self.served_by)
             spent += cost_of(self.outcome.usage, price)
         return spent
+
+    def cost_known(self) -> bool:
+        """False when a call of this request, the reply included, had no price."""
+        served = self.state.costs.prices.get(self.served_by) if self.served_by else None
+        return (self.state.costs.request_priced(self.facts.request_id)
+                and not (self.outcome.usage and self.served_by and served is None))
 
     async def direct(self, plan: RoutePlan, body: dict[str, Any] | None = None,
                      extra_reason: str | None = None) -> None:

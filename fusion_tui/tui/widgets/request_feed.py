@@ -93,6 +93,7 @@ class FeedRow:
     reason: str = ""
     route_header: str = ""
     cost_usd: float = 0.0
+    unpriced: bool = False
     steering: str = ""
 
     def apply(self, event: Event) -> None:
@@ -101,6 +102,7 @@ class FeedRow:
             self.tier, self.scores, self.reason = event.tier, dict(event.scores), event.reason
         elif isinstance(event, CostRecorded):
             self.cost_usd += event.cost_usd
+            self.unpriced = self.unpriced or not event.priced
         elif isinstance(event, SteeringApplied):
             self.steering = f"{event.action} {event.target} {event.value}".strip()
             self.mode, self.status = "steer", 0
@@ -310,7 +312,9 @@ class RequestFeed(DataTable[str | Text]):
         tier = Text(f"{row.tier or '…':<8}"[:8])
         if row.scores:
             tier.append(score_bars(row.scores)[::2], self._style("primary"))
-        cost = Text(f"{row.cost_usd:.3f}" if row.cost_usd else "", justify="right")
+        # "?" for a call with no price; the status bar spells out "price unknown".
+        cost = Text("?" if row.unpriced
+                    else f"{row.cost_usd:.3f}" if row.cost_usd else "", justify="right")
         return {"time": utc_clock(row.ts), "session": session, "tier": tier,
                 "route": row.mode or "…", "served_by": self.served_by(row.upstream_id),
                 "status": status, "latency": Text(latency, justify="right"),

@@ -61,6 +61,8 @@ class StatusBar(Static):
     classifier: reactive[ClassifierStateChanged | None] = reactive(None)
     breakers: reactive[dict[str, str]] = reactive(dict, always_update=True)
     total_cost: reactive[float] = reactive(0.0)
+    unpriced: reactive[bool] = reactive(False)
+    """A call had no known price: the total is a lower bound, and says so."""
     session_cost: reactive[float] = reactive(0.0)
     session_id: reactive[str] = reactive("")
     hold: reactive[str] = reactive("off")
@@ -120,6 +122,8 @@ class StatusBar(Static):
                 breakers[event.upstream_id] = event.state
             elif isinstance(event, CostRecorded):
                 total += event.cost_usd
+                if not event.priced:
+                    self.unpriced = True
                 if event.session_id:
                     self._session_costs[event.session_id] = max(
                         self._session_costs.get(event.session_id, 0.0) + event.cost_usd,
@@ -313,7 +317,9 @@ class StatusBar(Static):
         council, note = self.council_text()
         money = Content.from_markup(
             "   cost session [b]$s[/] · total [b]$t[/]   hold [b]$h[/] · council [b]$c[/]$n",
-            s=f"${self.session_cost:.4f}", t=f"${self.total_cost:.4f}", h=self.hold,
+            s=f"${self.session_cost:.4f}",
+            t=f"${self.total_cost:.4f}" + (" + price unknown" if self.unpriced else ""),
+            h=self.hold,
             c=council, n=note)
         lines = [first + sessions, Content("upstreams ") + upstreams, counts + money]
         if self.fallback_reason():
