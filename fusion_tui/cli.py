@@ -200,11 +200,16 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         print("no recorded sessions")
         return 0
     print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'turns':>5} "
-          f"{'councils':>8} {'cost $':>8}  tiers")
+          f"{'councils':>8} {'cost $':>8} {'saved $':>8} {'cache':>6}  tiers")
     for s in summaries:
         started = datetime.fromtimestamp(s.started, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        saved = f"{s.saved_usd:>8.4f}" if s.saved_usd is not None else f"{'-':>8}"
+        cache = (f"{s.cache_hit_rate:>6.0%}" if s.cache_hit_rate is not None
+                 else f"{'-':>6}")
+        tiers = (",".join(f"{t}:{share:.0%}" for t, share in s.tier_shares.items())
+                 or ",".join(s.tiers) or "-")
         print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} {s.turns:>5} "
-              f"{s.councils:>8} {s.cost_usd:>8.4f}  {','.join(s.tiers) or '-'}")
+              f"{s.councils:>8} {s.cost_usd:>8.4f} {saved} {cache}  {tiers}")
     return 0
 
 

@@ -69,12 +69,12 @@ class SpendTotals:
             if self.turns else {}
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data for JSON (money rounded to micro-dollars)."""
+        """Plain data for JSON (money rounded to nano-dollars)."""
         saved = self.saved_usd
         rate = self.cache.hit_rate
-        return {"turns": self.turns, "cost_usd": round(self.cost_usd, 6),
-                "baseline_usd": round(self.baseline_usd, 6) if self.priced_turns else None,
-                "saved_usd": round(saved, 6) if saved is not None else None,
+        return {"turns": self.turns, "cost_usd": round(self.cost_usd, 9),
+                "baseline_usd": round(self.baseline_usd, 9) if self.priced_turns else None,
+                "saved_usd": round(saved, 9) if saved is not None else None,
                 "priced_turns": self.priced_turns,
                 "cache_hit_rate": round(rate, 4) if rate is not None else None,
                 "input_tokens": self.cache.input_tokens,
