@@ -1,4 +1,5 @@
-"""Active sessions: client, tier now, actor, turns, cost. Owns the room model's folding."""
+"""Active sessions: client, tier now (↑ when escalated), actor, turns, cost, saved, cache
+hit rate. Owns the room model's folding."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("actor", "actor", 9),
     ("turns", "turns", 5),
     ("cost", "cost $", 6),
+    ("saved", "saved $", 7),
+    ("cache", "cache", 5),
 )
 
 
@@ -47,10 +50,15 @@ class SessionList(DataTable[str | Text]):
     def cells(self, view: SessionView) -> dict[str, str | Text]:
         """The session's cells by column key."""
         live = "●" if view.in_flight else " "
+        rate = view.cache_hit_rate
+        tier = (view.tier + "↑" if view.escalated else view.tier) or "…"
         return {"session": live + short_session(view.session_id, 10),
-                "client": view.client[:9] or "…", "tier": view.tier or "…",
+                "client": view.client[:9] or "…", "tier": tier,
                 "actor": view.actor or "…", "turns": Text(str(view.turns), justify="right"),
-                "cost": Text(f"{view.cost_usd:.3f}", justify="right")}
+                "cost": Text(f"{view.cost_usd:.3f}", justify="right"),
+                "saved": Text("-" if view.saved_usd is None else f"{view.saved_usd:.3f}",
+                              justify="right"),
+                "cache": Text("-" if rate is None else f"{rate:.0%}", justify="right")}
 
     @property
     def selected(self) -> str | None:
