@@ -196,3 +196,29 @@ def test_budgets_go_near_then_spent_per_session_and_per_day() -> None:
     assert budgets.check("s4").state == BudgetState.SPENT  # type: ignore[union-attr]
     day[0] = "2026-12-06"  # a new day starts from zero
     assert budgets.check("s4") is None
+
+
+REQUESTS = {
+    Wire.ANTHROPIC: {"model": "m", "max_tokens": 10, "messages": [
+        {"role": "user", "content": "plan it"}]},
+    Wire.OPENAI: {"model": "m", "messages": [{"role": "user", "content": "plan it"}]},
+    Wire.RESPONSES: {"model": "m", "input": "plan it"},
+}
+OPTIONS: dict[Wire, dict[str, Any]] = {
+    Wire.ANTHROPIC: {"default_max_tokens": 10}, Wire.OPENAI: {"token_field": "max_tokens"},
+    Wire.RESPONSES: {}}
+
+
+@pytest.mark.parametrize("source", list(Wire))
+@pytest.mark.parametrize("target", list(Wire))
+def test_the_effort_survives_translation_to_every_protocol(source: Wire,
+                                                           target: Wire) -> None:
+    """A routed effort set in the client's protocol reaches an upstream that speaks another
+    one in that protocol's own field, with no note."""
+    from fusion_tui.protocols.translation import translate
+
+    notes = Notes()
+    body = with_effort(REQUESTS[source], source, "high")
+    sent = translate(body, source, target, notes, model="up", **OPTIONS[target])
+    assert client_effort(sent, target) == "high"
+    assert not [n for n in notes.items if "effort" in n or "reasoning" in n]
