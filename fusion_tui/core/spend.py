@@ -99,7 +99,7 @@ def shape_plan(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> None:
         plan.reason.add(note)
     if not facts.has_tools:
         settle(state.settings, plan, state.last_turns.get(facts.session_id),
-               estimate_request_tokens(dict(facts.gate_body)))
+               lambda: estimate_request_tokens(dict(facts.gate_body)))
     tier = Tier(plan.tier) if plan.tier else None
     kept_client = False
     for candidate in plan.candidates:

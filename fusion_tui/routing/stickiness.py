@@ -13,7 +13,7 @@ session's pinned actor anyway. Sans-IO.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,12 +98,13 @@ def model_rank(settings: Settings, upstream_id: str) -> int:
 
 
 def settle(settings: Settings, plan: RoutePlan, last: LastTurn | None,
-           prompt_tokens: int) -> SwitchPrice | None:
+           prompt_tokens: Callable[[], int]) -> SwitchPrice | None:
     """Keep a tool-free compact/regular turn on the session's last model when that is
     cheaper (the plan's candidates reordered, `stay:cache` added); say `switch:cheaper`
     when the move was priced and stands. Returns the pricing, None when nothing was priced
     (no previous turn, same model, a panel, a tier above the current model's, or a price
-    unknown)."""
+    unknown). `prompt_tokens` estimates the request's input; it is asked only when
+    pricing."""
     if (not settings.routing.switch.price_switches or last is None or plan.panel
             or plan.tier not in (Tier.COMPACT, Tier.REGULAR) or plan.actor is not None
             or not plan.candidates or plan.upstream_id == last.upstream_id
@@ -113,7 +114,7 @@ def settle(settings: Settings, plan: RoutePlan, last: LastTurn | None,
     target = upstream_price(settings, plan.upstream_id)
     if current is None or target is None:
         return None
-    priced = price_switch(last, prompt_tokens, current, target)
+    priced = price_switch(last, prompt_tokens(), current, target)
     if priced.stay:
         plan.candidates = [last.upstream_id,
                            *(c for c in plan.candidates if c != last.upstream_id)]
