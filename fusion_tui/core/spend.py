@@ -17,7 +17,7 @@ from fusion_tui.protocols import anthropic_codec
 from fusion_tui.protocols.anthropic import estimate_request_tokens
 from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.wire import Wire
-from fusion_tui.routing.effort import client_effort, decide_effort
+from fusion_tui.routing.effort import decide_effort, effort_for
 from fusion_tui.routing.escalation import escalate
 from fusion_tui.routing.explain import ReasonPart
 from fusion_tui.routing.failures import FailureReport, recent_failures
@@ -103,13 +103,14 @@ def shape_plan(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> None:
     tier = Tier(plan.tier) if plan.tier else None
     kept_client = False
     for candidate in plan.candidates:
+        routed = effort_for(state.settings, tier, candidate)
+        if routed is None:
+            continue  # nothing configured: the client's own value (if any) goes out unsaid
         effort, _ = decide_effort(state.settings, tier, candidate, facts.body, facts.wire)
         if effort:
             plan.efforts[candidate] = effort
-        asked = client_effort(facts.body, facts.wire)
-        kept_client |= asked is not None and effort == asked and not (
-            state.settings.routing.effort_override)
-    if kept_client and state.settings.routing.effort and tier is not None:
+        kept_client |= effort != routed
+    if kept_client:
         plan.reason.add(ReasonPart("effort", "client"))
 
 
