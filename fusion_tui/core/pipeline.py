@@ -133,8 +133,16 @@ class CouncilCall:
 
 
 def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
-    """Whether a council convenes for this tool turn (and says why not, when it would have)."""
+    """Whether a council convenes for this tool turn (and says why not, when it would have).
+    Near a budget neither a council nor a tool-free panel sits (the plan's panel is cleared,
+    so its actor answers alone, said as `budget:session` / `budget:daily`)."""
     cfg = state.settings.council
+    if plan.panel and not facts.has_tools:
+        near = spend.council_budget_note(state, facts)
+        if near:
+            plan.panel = []
+            return CouncilCall(False, [], None, near)
+        return CouncilCall(False, [], None)
     wanted = facts.has_tools and cfg.trigger != "off" and (
         cfg.trigger == "always"
         or (plan.tier is not None and TIER_RANK[plan.tier] >= TIER_RANK[cfg.trigger]))

@@ -245,3 +245,19 @@ async def test_a_budget_stops_the_council_then_the_session(proxy: Any) -> None:
     reached = [(e.budget, e.state) for e in of_kind(events, "budget_reached")]
     assert reached == [("session", "near"), ("session", "spent")]
     assert state.upstreams["actor"].bodies[2:] == []  # type: ignore[attr-defined]
+
+
+async def test_near_a_budget_a_tool_free_plan_turn_skips_the_panel(proxy: Any) -> None:
+    state, events = proxy({"a": (cached_reply(10, 0, 0, 5),)}, ids=["a", "p1", "p2"],
+                          pools={"actor": ["a"], "panel": ["p1", "p2"]},
+                          routing={"mode": "smart"}, budget={"daily_usd": 1.0})
+    state.gate = ScriptedGate("plan")  # type: ignore[assignment]
+    state.budgets.day_usd = 0.9  # spent earlier today: near the daily budget
+    client = ScriptedClient()
+    await serve_turn(state, ANTHROPIC, anthropic_body(), arrival(), client)
+    route = route_of(client)
+    assert "panel=" not in route and "served_by=a" in route
+    assert route.endswith("reason=lr:plan,budget:daily")
+    assert not of_kind(events, "panel_member_finished")
+    assert [(e.budget, e.state) for e in of_kind(events, "budget_reached")] == [
+        ("daily", "near")]
