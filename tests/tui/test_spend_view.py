@@ -43,3 +43,22 @@ def test_a_vetoed_escalation_does_not_mark_the_tier() -> None:
                                to_tier="plan", failures=3, vetoed=True)])
     view = model.sessions["s"]
     assert not view.escalated and str(SessionList(model).cells(view)["saved"]) == "-"
+
+
+async def test_the_status_bar_says_saved_and_cache_once_a_turn_is_priced() -> None:
+    from fusion_tui.events import EventBus
+    from fusion_tui.tui.app import FusionApp
+    from fusion_tui.tui.widgets import StatusBar
+    from tests.tui.conftest import wait_until
+    from tests.tui.council_factory import INFO
+
+    bus = EventBus()
+    app = FusionApp(bus, info=INFO, clock=lambda: 0.0)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(StatusBar)
+        assert "saved" not in bar.render().plain
+        bus.publish(priced("r1", 0.010, 0.050, 1000, 0))
+        bus.publish(priced("r2", 0.020, 0.030, 3000, 3000))
+        await wait_until(pilot, lambda: "saved" in bar.render().plain)
+        assert "saved $0.0500 · cache 75%" in bar.render().plain  # 0.08 - 0.03; 3000 / 4000
