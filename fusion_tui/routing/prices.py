@@ -1,8 +1,9 @@
 """The one place the spending rules (stay-or-switch, savings, budgets) look prices up.
 
 Today a price is the upstream's configured `price` (null: free), the same path as
-council/costs.py. When the price table lands (fusion_tui/pricing.py), `upstream_price` is
-the single function to point at it.
+council/costs.py. When the price table lands (fusion_tui/pricing.py), point `Pricing`,
+`upstream_price` and `usage_cost` at `pricing.Pricing`, `pricing.price_for` and
+`pricing.usage_cost`: every rule prices through these three names only.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from fusion_tui.config.council import Price
 
 MILLION = 1_000_000
 
+Pricing = Price
+"""What `upstream_price` returns and `usage_cost` takes."""
 
-def upstream_price(settings: Settings, upstream_id: str) -> Price | None:
+
+def upstream_price(settings: Settings, upstream_id: str) -> Pricing | None:
     """The price of one upstream's calls (None: unknown or not configured)."""
     try:
         return settings.upstream(upstream_id).price
@@ -24,7 +28,7 @@ def upstream_price(settings: Settings, upstream_id: str) -> Price | None:
         return None
 
 
-def model_price(settings: Settings, model: str) -> tuple[str, Price | None]:
+def model_price(settings: Settings, model: str) -> tuple[str, Pricing | None]:
     """The price of a model by name (or upstream id): the first upstream serving it.
     Returns the name it was priced as and the price (None: no upstream prices it)."""
     for upstream in settings.upstreams:
@@ -33,7 +37,7 @@ def model_price(settings: Settings, model: str) -> tuple[str, Price | None]:
     return model, None
 
 
-def usage_cost(usage: Mapping[str, Any], price: Price) -> float:
+def usage_cost(usage: Mapping[str, Any], price: Pricing) -> float:
     """Dollars for one call's usage at `price` (Anthropic usage field names)."""
     return (int(usage.get("input_tokens") or 0) * price.input
             + int(usage.get("output_tokens") or 0) * price.output

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from fusion_tui.config import Settings
-from fusion_tui.config.council import Price
 from fusion_tui.config.tiers import TIER_RANK, Tier
 from fusion_tui.routing.explain import ReasonPart
-from fusion_tui.routing.prices import MILLION, upstream_price
+from fusion_tui.routing.prices import Pricing, upstream_price, usage_cost
 from fusion_tui.routing.router import RoutePlan
 
 
@@ -75,17 +74,17 @@ class SwitchPrice:
         return self.stay_usd <= self.switch_usd
 
 
-def price_switch(last: LastTurn, prompt_tokens: int, current: Price,
-                 target: Price) -> SwitchPrice:
+def price_switch(last: LastTurn, prompt_tokens: int, current: Pricing,
+                 target: Pricing) -> SwitchPrice:
     """Price the turn both ways: on `current` the cached prefix is read from the cache and
     the rest is fresh input; on `target` the whole prompt is fresh input. The answer is
     assumed as long as the last one."""
     prompt = max(prompt_tokens, last.prompt_tokens)
     prefix = min(last.cached_tokens, prompt)
     fresh = prompt - prefix
-    stay = (prefix * current.cache_read + fresh * current.input
-            + last.output_tokens * current.output) / MILLION
-    switch = (prompt * target.input + last.output_tokens * target.output) / MILLION
+    stay = usage_cost({"cache_read_input_tokens": prefix, "input_tokens": fresh,
+                       "output_tokens": last.output_tokens}, current)
+    switch = usage_cost({"input_tokens": prompt, "output_tokens": last.output_tokens}, target)
     return SwitchPrice(stay, switch, prefix)
 
 
