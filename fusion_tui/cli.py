@@ -208,12 +208,17 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         print("no recorded sessions")
         return 0
     print(f"{'started (UTC)':<20} {'session':<38} {'client':<22} {'duration':>9} "
-          f"{'turns':>5} {'councils':>8} {'cost $':>8}  tiers")
+          f"{'turns':>5} {'councils':>8} {'cost $':>8} {'saved $':>8} {'cache':>6}  tiers")
     for s in summaries:
         started = datetime.fromtimestamp(s.started, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        saved = f"{s.saved_usd:>8.4f}" if s.saved_usd is not None else f"{'-':>8}"
+        cache = (f"{s.cache_hit_rate:>6.0%}" if s.cache_hit_rate is not None
+                 else f"{'-':>6}")
+        tiers = (",".join(f"{t}:{share:.0%}" for t, share in s.tier_shares.items())
+                 or ",".join(s.tiers) or "-")
         print(f"{started:<20} {s.session_id[:38]:<38} {s.client[:22]:<22} "
-              f"{f'{s.duration_s:,.0f}s':>9} {s.turns:>5} {s.councils:>8} {s.cost_usd:>8.4f}  "
-              f"{','.join(s.tiers) or '-'}")
+              f"{f'{s.duration_s:,.0f}s':>9} {s.turns:>5} {s.councils:>8} {s.cost_usd:>8.4f} "
+              f"{saved} {cache}  {tiers}")
     return 0
 
 

@@ -16,6 +16,13 @@ from fusion_tui.config import paths
 from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 from fusion_tui.config.keymap import check_keymap
+from fusion_tui.config.spend import (
+    BudgetSettings,
+    EffortTable,
+    EscalationSettings,
+    SavingsSettings,
+    SwitchSettings,
+)
 
 UpstreamType = Literal["anthropic", "openai", "openai-compatible", "openai-responses", "codex",
                        "ollama", "simulated"]
@@ -229,6 +236,19 @@ class RoutingSettings(_Strict):
     """Retry order and circuit breaker."""
     affinity_max_sessions: int = Field(10_000, ge=1)
     """Sessions whose actor pin is remembered (least recently used forgotten first)."""
+    effort: EffortTable = Field(default_factory=dict)
+    """Reasoning effort per tier, e.g. {compact: low, regular: medium, plan: high}, sent in
+    the client protocol's own field (output_config.effort, reasoning_effort,
+    reasoning.effort) and said in the route (`effort=high`). Empty: no effort is added."""
+    effort_by_upstream: dict[str, EffortTable] = Field(default_factory=dict)
+    """Per-upstream effort per tier, winning over `effort` for that upstream."""
+    effort_override: bool = False
+    """Replace an effort the client asked for (false: the client's own value is kept and
+    the route says `effort:client`)."""
+    switch: SwitchSettings = Field(default_factory=SwitchSettings)
+    """Stay or switch: sticky regular members and priced model switches."""
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
+    """Raise the tier after failing tool results."""
 
 
 class SessionSettings(_Strict):
@@ -296,6 +316,10 @@ class Settings(BaseSettings):
     unknown id is an error."""
     ui: UiSettings = Field(default_factory=lambda: UiSettings())
     """Dashboard appearance."""
+    savings: SavingsSettings = Field(default_factory=SavingsSettings)
+    """The baseline the routed cost is compared with."""
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    """Session and daily spending limits."""
 
     @field_validator("keymap")
     @classmethod
@@ -317,6 +341,13 @@ class Settings(BaseSettings):
                         f"(known: {', '.join(ids) or 'none'})")
         if not self.pools.actor:
             raise ValueError("pools.actor must name at least one upstream")
+        for upstream_id in self.routing.effort_by_upstream:
+            if upstream_id not in known:
+                raise ValueError(f"routing.effort_by_upstream names '{upstream_id}', which is "
+                                 f"not an upstream id (known: {', '.join(ids)})")
+        if self.savings.baseline is not None and self.savings.baseline not in known:
+            raise ValueError(f"savings.baseline names '{self.savings.baseline}', which is not "
+                             f"an upstream id (known: {', '.join(ids)})")
         for advisor in self.council.advisors:
             if advisor not in known:
                 raise ValueError(f"council.advisors names '{advisor}', which is not an "

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fusion_tui.config.tiers import TIER_RANK, Tier
+from fusion_tui.core import spend
 from fusion_tui.core.state import ProxyState
 from fusion_tui.events import GateDecided, RouteChosen, SessionPinned, UpstreamFailed
 from fusion_tui.events.council import CouncilSkipped
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.routing.explain import ReasonPart, RouteReason
 from fusion_tui.routing.failover import Attempt, FailoverResult, call_with_failover
 from fusion_tui.routing.router import GateVerdict, Overrides, RouteOverrideError, RoutePlan
@@ -35,7 +37,8 @@ class RequestFacts:
     def __init__(self, session_id: str, request_id: str, has_tools: bool,
                  headers: Mapping[str, str], body: dict[str, Any],
                  anthropic_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-                 body_overrides: Mapping[str, Any] | None = None) -> None:
+                 body_overrides: Mapping[str, Any] | None = None,
+                 wire: Wire = Wire.ANTHROPIC) -> None:
         self.session_id = session_id
         self.request_id = request_id
         self.has_tools = has_tools
@@ -43,19 +46,36 @@ class RequestFacts:
         self.body = body
         self._view = anthropic_view
         self.body_overrides = body_overrides or {}
+        self.wire = wire
+        """The client's protocol (where its effort field is)."""
+        self.notes: list[ReasonPart] = []
+        """Reasons found before the plan exists, added to it once made."""
 
     @functools.cached_property
     def gate_body(self) -> dict[str, Any]:
         """The request in Anthropic shape."""
         return self._view(self.body) if self._view else self.body
 
+    @functools.cached_property
+    def has_tool_results(self) -> bool:
+        """Whether the conversation carries tool results (what escalation reads)."""
+        return any(isinstance(block, dict) and block.get("type") == "tool_result"
+                   for message in self.gate_body.get("messages", []) if isinstance(message, dict)
+                   and isinstance(message.get("content"), list)
+                   for block in message["content"])
+
 
 async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
     """Overrides, steering and the gate's verdict, turned into a plan (RouteChosen published).
 
-    Raises RequestRejected: 400 for a bad override, 503 when smart routing needs the
-    classifier and it is loading or failed (with the reason; never a silent fallback).
+    Raises RequestRejected: 400 for a bad override, 402 when a budget is spent, 503 when
+    smart routing needs the classifier and it is loading or failed (with the reason; never
+    a silent fallback).
     """
+    try:
+        spend.refuse_if_spent(state, facts)
+    except spend.BudgetSpent as exc:
+        raise RequestRejected(exc.status, str(exc)) from exc
     try:
         overrides = Overrides.parse(facts.headers, facts.body_overrides)
     except RouteOverrideError as exc:
@@ -75,7 +95,9 @@ async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
                                   tier=overrides.tier, scores={},
                                   reason=f"override:{overrides.source or 'header'}",
                                   overrides={"tier": overrides.tier}))
+    verdict = spend.escalated(state, facts, overrides, verdict)
     plan = state.router.choose(facts.session_id, facts.has_tools, overrides, verdict)
+    spend.shape_plan(state, facts, plan)
     # Taken only once the plan exists, so a request refused above leaves it for the next.
     plan.reason.add(state.controls.take_note(facts.session_id))
     state.publish(RouteChosen(session_id=facts.session_id, request_id=facts.request_id,
@@ -111,8 +133,16 @@ class CouncilCall:
 
 
 def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
-    """Whether a council convenes for this tool turn (and says why not, when it would have)."""
+    """Whether a council convenes for this tool turn (and says why not, when it would have).
+    Near a budget neither a council nor a tool-free panel sits (the plan's panel is cleared,
+    so its actor answers alone, said as `budget:session` / `budget:daily`)."""
     cfg = state.settings.council
+    if plan.panel and not facts.has_tools:
+        near = spend.council_budget_note(state, facts)
+        if near:
+            plan.panel = []
+            return CouncilCall(False, [], None, near)
+        return CouncilCall(False, [], None)
     wanted = facts.has_tools and cfg.trigger != "off" and (
         cfg.trigger == "always"
         or (plan.tier is not None and TIER_RANK[plan.tier] >= TIER_RANK[cfg.trigger]))
@@ -129,6 +159,9 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
     judges = [j for j in state.settings.pools.judge if state.breakers.allows(j)]
     judge = judges[0] if judges else None
     reason = ""
+    near = spend.council_budget_note(state, facts)
+    if near:
+        return CouncilCall(False, [], None, near)
     if not advisors:
         reason = "no_advisors"
     elif not state.costs.budget_left(facts.session_id, cfg.budget_usd):

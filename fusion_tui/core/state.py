@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING
 from fusion_tui import __version__
 from fusion_tui.config import Settings
 from fusion_tui.config.prices import prices_for
+from fusion_tui.core.budget import Budgets
 from fusion_tui.core.controls import Controls
 from fusion_tui.council.costs import CostBook
 from fusion_tui.council.hold import HoldDesk
+from fusion_tui.council.savings import SpendLedger
 from fusion_tui.events import BreakerChanged, Event, EventBus
 from fusion_tui.routing import Router
 from fusion_tui.routing.failover import CircuitBreakers
+from fusion_tui.routing.stickiness import LastTurns
 from fusion_tui.upstreams import Upstream
 
 if TYPE_CHECKING:
@@ -39,6 +42,10 @@ class ProxyState:
     breakers: CircuitBreakers = field(init=False)
     controls: Controls = field(init=False)
     costs: CostBook = field(init=False)
+    spend: SpendLedger = field(default_factory=SpendLedger)
+    """Routed cost against the baseline, cache hit rates, tier shares (fed by publish)."""
+    budgets: Budgets = field(init=False)
+    last_turns: LastTurns = field(init=False)
 
     def __post_init__(self) -> None:
         failover = self.settings.routing.failover
@@ -48,10 +55,14 @@ class ProxyState:
                 BreakerChanged(upstream_id=uid, state=state, reason=reason)))
         self.controls = Controls([u.id for u in self.settings.upstreams], self.router.pins,
                                  self.publish, self.hold_desk, self.settings.council.hold)
+        self.budgets = Budgets(self.settings.budget)
+        self.last_turns = LastTurns(self.settings.routing.affinity_max_sessions)
         self.costs = CostBook(prices_for(self.settings.upstreams), self.publish)
 
     def publish(self, event: Event) -> None:
-        """Publish an event (never blocks)."""
+        """Publish an event (never blocks); the spend ledger and budgets count it first."""
+        self.spend.apply(event)
+        self.budgets.apply(event)
         self.bus.publish(event)
 
     @staticmethod

@@ -37,6 +37,7 @@ from fusion_tui.events.model import (
     TranslationNote,
     UpstreamFailed,
 )
+from fusion_tui.events.spend import BudgetReached, TierEscalated, TurnPriced
 
 __all__ = [
     "EVENT_TYPES",
@@ -50,6 +51,7 @@ __all__ = [
     "BriefingDelta",
     "BriefingHeld",
     "BriefingReady",
+    "BudgetReached",
     "ClassifierStateChanged",
     "CostRecorded",
     "CouncilConvened",
@@ -67,7 +69,9 @@ __all__ = [
     "SteeringApplied",
     "StreamStarted",
     "Subscription",
+    "TierEscalated",
     "TranslationNote",
+    "TurnPriced",
     "UpstreamFailed",
     "decode_event",
     "encode_event",

@@ -133,6 +133,8 @@ def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
     fmt = (body.get("output_config") or {}).get("format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
         req.json_schema = {"name": "output", "schema": fmt.get("schema") or {}}
+    effort = (body.get("output_config") or {}).get("effort")
+    req.effort = effort if isinstance(effort, str) and effort else None
     user = (body.get("metadata") or {}).get("user_id")
     req.user = user if isinstance(user, str) else None
     return req
@@ -297,6 +299,8 @@ def encode_request(req: n.Request, notes: n.Notes, *, model: str,
     if req.json_schema is not None:
         body["output_config"] = {"format": {"type": "json_schema",
                                             "schema": req.json_schema.get("schema") or {}}}
+    if req.effort:
+        body["output_config"] = {**body.get("output_config", {}), "effort": req.effort}
     if req.user:
         body["metadata"] = {"user_id": req.user}
     return body

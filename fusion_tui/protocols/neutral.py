@@ -128,6 +128,9 @@ class Request:
     json_schema: dict[str, Any] | None = None
     """Structured output: {"name": ..., "schema": {...}, "strict": bool|None}."""
     user: str | None = None
+    effort: str | None = None
+    """Reasoning effort: Anthropic's output_config.effort, Chat Completions'
+    reasoning_effort, Responses' reasoning.effort (values passed through as they are)."""
     include_usage: bool = False
     """OpenAI streams: send a final usage chunk."""
 

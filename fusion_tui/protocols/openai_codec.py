@@ -23,8 +23,7 @@ STOP_TO_WIRE: dict[str, str] = {
 }
 # Request keys with no Anthropic counterpart; each dropped with a note when present.
 UNCARRIED = ("logprobs", "top_logprobs", "logit_bias", "presence_penalty", "frequency_penalty",
-             "seed", "audio", "modalities", "prediction", "web_search_options",
-             "reasoning_effort")
+             "seed", "audio", "modalities", "prediction", "web_search_options")
 _DATA_URL = re.compile(r"^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$", re.S)
 MAX_STOP = 4
 
@@ -141,6 +140,8 @@ def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
     for key in UNCARRIED:
         if body.get(key) is not None:
             notes.add(f"{key} has no Anthropic equivalent; dropped")
+    effort = body.get("reasoning_effort")
+    req.effort = effort if isinstance(effort, str) and effort else None
     return req
 
 
@@ -337,6 +338,8 @@ def encode_request(req: n.Request, notes: n.Notes, *, model: str,
         if req.json_schema.get("strict") is not None:
             spec["strict"] = req.json_schema["strict"]
         body["response_format"] = {"type": "json_schema", "json_schema": spec}
+    if req.effort:
+        body["reasoning_effort"] = req.effort
     return body
 
 

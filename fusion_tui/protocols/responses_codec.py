@@ -18,7 +18,7 @@ from fusion_tui.protocols.openai_codec import decode_json_format
 from fusion_tui.protocols.responses import input_items
 
 # Request keys that carry content the neutral model has no place for; each dropped with a note.
-UNCARRIED = ("reasoning", "top_logprobs", "background", "prompt")
+UNCARRIED = ("top_logprobs", "background", "prompt")
 _DATA_URL = re.compile(r"^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$", re.S)
 
 
@@ -156,6 +156,14 @@ def decode_request(body: dict[str, Any], notes: n.Notes) -> n.Request:
     for key in UNCARRIED:
         if body.get(key) is not None:
             notes.add(f"{key} has no equivalent in the other protocol; dropped")
+    reasoning = body.get("reasoning")
+    if isinstance(reasoning, dict):
+        effort = reasoning.get("effort")
+        req.effort = effort if isinstance(effort, str) and effort else None
+        for key in sorted(k for k, v in reasoning.items() if k != "effort" and v is not None):
+            notes.add(f"reasoning.{key} has no equivalent in the other protocol; dropped")
+    elif reasoning is not None:
+        notes.add("reasoning has no equivalent in the other protocol; dropped")
     return req
 
 
@@ -347,6 +355,8 @@ def encode_request(req: n.Request, notes: n.Notes, *, model: str) -> dict[str, A
         if req.json_schema.get("strict") is not None:
             fmt["strict"] = req.json_schema["strict"]
         body["text"] = {"format": fmt}
+    if req.effort:
+        body["reasoning"] = {"effort": req.effort}
     if req.user:
         body["safety_identifier"] = req.user
     return body

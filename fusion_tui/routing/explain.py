@@ -82,7 +82,7 @@ class RouteReason:
 def format_route(mode: str, tier: str | None, served_by: str, *,
                  actor: str | None = None, council: Sequence[str] = (),
                  panel: Sequence[str] = (), scores: Mapping[str, float] | None = None,
-                 reason: RouteReason | str | None = None) -> str:
+                 reason: RouteReason | str | None = None, effort: str | None = None) -> str:
     """Render the header value. Spaces in the reason become '_' and ';' becomes ','."""
     parts = [f"mode={mode}", f"tier={tier or '-'}", f"served_by={served_by}"]
     if actor:
@@ -91,6 +91,8 @@ def format_route(mode: str, tier: str | None, served_by: str, *,
         parts.append("council=" + "+".join(council))
     if panel:
         parts.append("panel=" + "+".join(panel))
+    if effort:
+        parts.append(f"effort={effort}")
     if scores:
         parts.append("scores=" + ",".join(f"{k}:{v:.2f}" for k, v in scores.items()))
     text = reason.format() if isinstance(reason, RouteReason) else reason

@@ -90,6 +90,9 @@ class RoutePlan:
     actor: str | None = None
     council: list[str] = field(default_factory=list)
     panel: list[str] = field(default_factory=list)
+    efforts: dict[str, str] = field(default_factory=dict)
+    """The reasoning effort each candidate is called at (routing/effort.py), where one
+    is sent."""
 
     @property
     def upstream_id(self) -> str:
@@ -108,7 +111,8 @@ class RoutePlan:
         reason = self.reason.plus(extra_reason) if extra_reason else self.reason
         return format_route(self.mode, self.tier, served_by or self.upstream_id,
                             actor=self.actor, council=self.council, panel=self.panel,
-                            scores=self.scores, reason=reason)
+                            scores=self.scores, reason=reason,
+                            effort=self.efforts.get(served_by or self.upstream_id))
 
 
 class PinTable:
@@ -157,6 +161,8 @@ class Router:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.pins = PinTable(settings.routing.affinity_max_sessions)
+        self.regular_pins = PinTable(settings.routing.affinity_max_sessions)
+        """Session -> its member of the regular pool (`routing.switch.sticky_regular`)."""
         self._round_robin = itertools.count()
 
     @property
@@ -189,6 +195,19 @@ class Router:
         pool.insert(0, pinned)
         return pool
 
+    def _regular_order(self, session_id: str) -> list[str]:
+        """The regular pool in the order this session tries it: its sticky member first
+        (picked round-robin on its first regular turn), else the round-robin start."""
+        pool = list(self.settings.pools.regular)
+        sticky = self.settings.routing.switch.sticky_regular and session_id
+        member = self.regular_pins.get(session_id) if sticky else None
+        if member not in pool:
+            member = pool[next(self._round_robin) % len(pool)]
+            if sticky:
+                self.regular_pins.pin(session_id, member)
+        start = pool.index(member)
+        return pool[start:] + pool[:start]
+
     def choose(self, session_id: str = "", has_tools: bool = False,
                overrides: Overrides | None = None,
                verdict: GateVerdict | None = None) -> RoutePlan:
@@ -218,7 +237,5 @@ class Router:
         if tier == "compact" and pools.compact:
             return RoutePlan(mode, tier, list(pools.compact), reasons, scores)
         if tier == "regular" and pools.regular:
-            start = next(self._round_robin) % len(pools.regular)
-            order = pools.regular[start:] + pools.regular[:start]
-            return RoutePlan(mode, tier, order, reasons, scores)
+            return RoutePlan(mode, tier, self._regular_order(session_id), reasons, scores)
         return RoutePlan(mode, tier, actors, reasons, scores, actor=actors[0])

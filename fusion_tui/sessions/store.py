@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fusion_tui.council.savings import SpendLedger, SpendTotals
 from fusion_tui.sessions.recorder import legacy_file_name, safe_prefix, session_file_name
 from fusion_tui.sessions.replay import Recording, RecordingError, read_recording
 
@@ -26,6 +27,14 @@ class SessionSummary:
     cost_usd: float = 0.0
     errors: int = 0
     size_bytes: int = 0
+    baseline_usd: float | None = None
+    """What the priced turns would have cost at the baseline model (None: unpriced)."""
+    saved_usd: float | None = None
+    """baseline_usd minus those turns' routed cost."""
+    cache_hit_rate: float | None = None
+    """Cache-read tokens over input tokens of the answered turns."""
+    tier_shares: dict[str, float] = field(default_factory=dict)
+    """Each tier's share of the priced turns."""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -43,6 +52,10 @@ def summarize(recording: Recording) -> SessionSummary:
     tiers = sorted({getattr(e, "tier", "") for e in events
                     if e.kind == "route_chosen" and getattr(e, "tier", "-") != "-"})
     costs = [getattr(e, "session_total_usd", 0.0) for e in events if e.kind == "cost_recorded"]
+    ledger = SpendLedger()
+    for event in events:
+        ledger.apply(event)
+    spend = ledger.sessions.get(recording.session_id, SpendTotals()).as_dict()
     return SessionSummary(
         session_id=recording.session_id, path=str(recording.path), started=started,
         duration_s=round(max(0.0, ended - started), 3),
@@ -52,7 +65,9 @@ def summarize(recording: Recording) -> SessionSummary:
         cost_usd=round(max(costs, default=0.0), 6),
         errors=sum(1 for e in events if e.kind == "response_finished"
                    and getattr(e, "status", 200) >= 400),
-        size_bytes=recording.path.stat().st_size)
+        size_bytes=recording.path.stat().st_size,
+        baseline_usd=spend["baseline_usd"], saved_usd=spend["saved_usd"],
+        cache_hit_rate=spend["cache_hit_rate"], tier_shares=spend["tier_shares"])
 
 
 def list_sessions(folder: Path) -> list[SessionSummary]:

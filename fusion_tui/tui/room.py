@@ -35,6 +35,8 @@ from fusion_tui.events import (
     ResponseFinished,
     RouteChosen,
     SessionPinned,
+    TierEscalated,
+    TurnPriced,
 )
 
 
@@ -161,11 +163,22 @@ class SessionView:
     actor: str = ""
     turns: int = 0
     cost_usd: float = 0.0
+    saved_usd: float | None = None
+    """Baseline minus routed cost of the turns the baseline prices (None: none yet)."""
+    input_tokens: int = 0
+    cache_read_tokens: int = 0
+    escalated: bool = False
+    """The latest turn's tier was raised by failing tool results."""
     last_seen: float = 0.0
     in_flight: list[str] = field(default_factory=list)
     history: OrderedDict[str, TurnView] = field(default_factory=OrderedDict)
     parent: str | None = None
     """For a sub-agent lane: the session it belongs to (steering acts on that one)."""
+
+    @property
+    def cache_hit_rate(self) -> float | None:
+        """Cache-read tokens over input tokens of its answered turns."""
+        return self.cache_read_tokens / self.input_tokens if self.input_tokens else None
 
     def turn(self, request_id: str) -> TurnView:
         """The turn of `request_id` (created if new)."""
@@ -289,6 +302,15 @@ class RoomModel:
         if isinstance(event, SessionPinned):
             view.actor = event.upstream_id
             return
+        if isinstance(event, TurnPriced):
+            if event.baseline_usd is not None:
+                view.saved_usd = (view.saved_usd or 0.0) + event.baseline_usd - event.cost_usd
+            view.input_tokens += event.input_tokens
+            view.cache_read_tokens += event.cache_read_tokens
+            return
+        if isinstance(event, TierEscalated):
+            view.escalated = not event.vetoed
+            return
         if not rid:
             return
         known = rid in view.history
@@ -300,7 +322,7 @@ class RoomModel:
             view.client = view.client or event.client
             view.in_flight.append(rid)
         elif isinstance(event, GateDecided):
-            view.tier = event.tier
+            view.tier, view.escalated = event.tier, False
         elif isinstance(event, RouteChosen):
             if SUBAGENT in route_kinds(event.route) and view.parent is None:
                 view = self._move_to_lane(view, turn, changes)

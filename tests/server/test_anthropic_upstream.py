@@ -128,8 +128,8 @@ async def test_recording_holds_request_and_answer(make_settings, start_proxy, fa
     assert lines[0]["kind"] == "header" and lines[0]["schema"] == 2
     kinds = [line["kind"] for line in lines[1:]]
     assert kinds == ["request_received", "route_chosen", "session_pinned", "cost_recorded",
-                     "response_finished"]
+                     "turn_priced", "response_finished"]
     assert lines[1]["body"]["messages"] == CLAUDE_CODE_LIKE["messages"]
-    assert lines[5]["content"][0]["text"] == "hello from the fake upstream"
+    assert lines[6]["content"][0]["text"] == "hello from the fake upstream"
     assert "sk-never-recorded" not in path.read_text()
     assert "client-secret" not in path.read_text()

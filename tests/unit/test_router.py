@@ -35,12 +35,24 @@ def test_smart_mode_maps_tiers_to_pools() -> None:
     assert router.needs_gate(Overrides())
     assert router.choose("s", verdict=verdict("compact")).candidates == ["fast"]
     first = router.choose("s", verdict=verdict("regular")).candidates
-    second = router.choose("s", verdict=verdict("regular")).candidates
-    assert {first[0], second[0]} == {"r1", "r2"}  # round robin
+    again = router.choose("s", verdict=verdict("regular")).candidates
+    other = router.choose("s2", verdict=verdict("regular")).candidates
+    assert first == again  # a session sticks to its member: its cache survives
+    assert {first[0], other[0]} == {"r1", "r2"}  # new sessions are spread round-robin
     plan = router.choose("s", verdict=verdict("plan"))
     assert plan.candidates[0] == "a1"
     assert plan.header_for() == ("mode=smart; tier=plan; served_by=a1; actor=a1; "
                                  "scores=compact:0.10,regular:0.20,plan:0.70; reason=knn:plan")
+
+
+def test_regular_round_robin_per_request_when_stickiness_is_off() -> None:
+    cfg = settings()
+    cfg.routing.switch.sticky_regular = False
+    router = Router(cfg)
+    first = router.choose("s", verdict=verdict("regular")).candidates
+    second = router.choose("s", verdict=verdict("regular")).candidates
+    assert {first[0], second[0]} == {"r1", "r2"}
+    assert len(router.regular_pins) == 0
 
 
 def test_requests_with_tools_go_to_the_pinned_actor() -> None:

@@ -95,7 +95,8 @@ A2O: list[tuple[str, dict[str, Any], dict[str, Any], list[str]]] = [
       "parallel_tool_calls": False,
       "tool_choice": {"type": "function", "function": {"name": "Read"}},
       "response_format": {"type": "json_schema", "json_schema": {"name": "output",
-                                                                 "schema": SCHEMA}}},
+                                                                 "schema": SCHEMA}},
+      "reasoning_effort": "high"},
      ["tool web_search (web_search_20250305) is an Anthropic server tool; dropped",
       "top_k has no OpenAI equivalent; dropped",
       "OpenAI takes at most 4 stop sequences; the rest dropped"]),
@@ -188,9 +189,9 @@ O2A: list[tuple[str, dict[str, Any], dict[str, Any], list[str]]] = [
       "stream": True, "temperature": 1.0, "stop_sequences": ["END"],
       "tools": [{"name": "f", "input_schema": SCHEMA}],
       "tool_choice": {"type": "any", "disable_parallel_tool_use": True},
-      "output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}},
+      "output_config": {"format": {"type": "json_schema", "schema": SCHEMA},
+                        "effort": "high"}},
      ["seed has no Anthropic equivalent; dropped",
-      "reasoning_effort has no Anthropic equivalent; dropped",
       "temperature 1.5 clamped to Anthropic's maximum 1"]),
 ]
 

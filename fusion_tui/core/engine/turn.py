@@ -36,6 +36,7 @@ from fusion_tui.core.pipeline import (
     plan_route,
     route_header,
 )
+from fusion_tui.core.spend import price_turn
 from fusion_tui.core.state import ProxyState
 from fusion_tui.council import render
 from fusion_tui.council.calls import TextResult, stream_text
@@ -52,9 +53,10 @@ from fusion_tui.events import (
 from fusion_tui.events.council import ActorStarted
 from fusion_tui.protocols.errors import read_error
 from fusion_tui.routing import session_id_for
+from fusion_tui.routing.effort import client_effort, with_effort
 from fusion_tui.routing.explain import ReasonPart, RouteReason, format_route
 from fusion_tui.routing.router import RoutePlan
-from fusion_tui.upstreams import UpstreamError, UpstreamReply
+from fusion_tui.upstreams import Upstream, UpstreamError, UpstreamReply
 from fusion_tui.upstreams.http import DEPTH_HEADER, OUTGOING_DEPTH
 
 ROUTE_HEADER = "x-fusion-route"
@@ -101,7 +103,8 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
         body=dialect.as_sent(body) if keep_body else None))
     facts = RequestFacts(session_id, request_id, bool(body.get("tools")), headers, body,
                          dialect.anthropic_view,
-                         {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
+                         {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body},
+                         dialect.protocol)
     turn = Turn(client, dialect, state, body, facts, arrival.started)
     OUTGOING_DEPTH.set(_depth(headers) + 1)
     state.controls.track(request_id, session_id)
@@ -244,8 +247,15 @@ class Turn:
         self.plan = plan
         sent = self.body if body is None else body
         headers = self.facts.headers
-        result = await call_upstreams(self.state, self.facts, plan,
-                                      lambda upstream: self.dialect.call(upstream, sent, headers))
+        wire = self.dialect.protocol
+
+        def call(upstream: Upstream) -> Awaitable[UpstreamReply]:
+            effort = plan.efforts.get(upstream.settings.id)
+            if effort and client_effort(sent, wire) != effort:
+                return self.dialect.call(upstream, with_effort(sent, wire, effort), headers)
+            return self.dialect.call(upstream, sent, headers)
+
+        result = await call_upstreams(self.state, self.facts, plan, call)
         self.served_by = result.upstream_id
         route = route_header(plan, result, extra_reason)
         if result.reply is None:
@@ -399,7 +409,9 @@ class Turn:
                                               tool_use_id=str(block.get("id", ""))))
         if outcome.usage and self.served_by and self.stage != "panel_answer":
             state.costs.record(sid, rid, self.served_by, self.stage, outcome.usage)
-        state.costs.request_total(rid, forget=True)
+        spent = state.costs.request_total(rid, forget=True)
+        if outcome.usage and self.served_by and outcome.status < 400:
+            price_turn(state, facts, self.plan, self.served_by, outcome.usage, spent)
         state.publish(ResponseFinished(
             session_id=sid, request_id=rid, status=outcome.status, upstream_id=self.served_by,
             route=self.route, latency_ms=self.elapsed_ms(), input_tokens=outcome.input_tokens,

@@ -1,4 +1,5 @@
-"""Active sessions: client, tier now, actor, turns, cost. Owns the room model's folding."""
+"""Active sessions: client, tier now (↑ when escalated), actor, turns, cost, saved, cache
+hit rate. Owns the room model's folding."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("actor", "actor", 9, 20),
     ColumnSpec("turns", "turns", 5, drop=1),
     ColumnSpec("cost", "cost $", 6, drop=2),
+    ColumnSpec("saved", "saved $", 7, drop=4),
+    ColumnSpec("cache", "cache", 5, drop=5),
 )
 """Client, cost and turns go, in that order, when the pane is narrow; session ids, clients
 and actors grow to their length when it is wide."""
@@ -108,11 +111,16 @@ class SessionList(DataTable[str | Text]):
         live = "●" if view.in_flight else " "
         name = (LANE_SUFFIX if view.parent is not None
                 else short_session(view.session_id, self._width("session") - 1))
+        rate = view.cache_hit_rate
+        tier = (view.tier + "↑" if view.escalated else view.tier) or "…"
         return {"session": live + name,
                 "client": short_session(view.client, self._width("client")) or "…",
-                "tier": view.tier or "…",
+                "tier": tier,
                 "actor": view.actor or "…", "turns": Text(str(view.turns), justify="right"),
-                "cost": Text(f"{view.cost_usd:.3f}", justify="right")}
+                "cost": Text(f"{view.cost_usd:.3f}", justify="right"),
+                "saved": Text("-" if view.saved_usd is None else f"{view.saved_usd:.3f}",
+                              justify="right"),
+                "cache": Text("-" if rate is None else f"{rate:.0%}", justify="right")}
 
     @property
     def selected(self) -> str | None:

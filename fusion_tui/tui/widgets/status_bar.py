@@ -16,6 +16,7 @@ from fusion_tui.events import (
     RequestReceived,
     ResponseFinished,
     SteeringApplied,
+    TurnPriced,
 )
 from fusion_tui.tui.bridge import EventBatch
 from fusion_tui.tui.status import StatusInfo
@@ -64,6 +65,10 @@ class StatusBar(Static):
     unpriced: reactive[bool] = reactive(False)
     """A call had no known price: the total is a lower bound, and says so."""
     session_cost: reactive[float] = reactive(0.0)
+    saved: reactive[float | None] = reactive(None)
+    """Baseline minus routed cost in total (None until a turn's baseline has a price)."""
+    cache_hit_rate: reactive[float | None] = reactive(None)
+    """Cache-read tokens over input tokens of every answered turn."""
     session_id: reactive[str] = reactive("")
     hold: reactive[str] = reactive("off")
     council: reactive[str] = reactive("on")
@@ -82,6 +87,7 @@ class StatusBar(Static):
         self._session_councils: dict[str, str] = {}
         self._queued: list[Event] = []
         self._dropped = 0
+        self._input_tokens = self._cache_read_tokens = 0
 
     @property
     def in_flight(self) -> int:
@@ -130,6 +136,13 @@ class StatusBar(Static):
                         event.session_total_usd)
                     if len(self._session_costs) > 1000:
                         self._session_costs.pop(next(iter(self._session_costs)))
+            elif isinstance(event, TurnPriced):
+                if event.baseline_usd is not None:
+                    self.saved = (self.saved or 0.0) + event.baseline_usd - event.cost_usd
+                self._input_tokens += event.input_tokens
+                self._cache_read_tokens += event.cache_read_tokens
+                if self._input_tokens:
+                    self.cache_hit_rate = self._cache_read_tokens / self._input_tokens
             elif isinstance(event, SteeringApplied):
                 if event.action == "hold":
                     self.hold = event.value
@@ -321,6 +334,11 @@ class StatusBar(Static):
             t=f"${self.total_cost:.4f}" + (" + price unknown" if self.unpriced else ""),
             h=self.hold,
             c=council, n=note)
+        if self.saved is not None or self.cache_hit_rate is not None:
+            money += Content.from_markup(
+                "   saved [b]$v[/] · cache [b]$r[/]",
+                v="-" if self.saved is None else f"${self.saved:.4f}",
+                r="-" if self.cache_hit_rate is None else f"{self.cache_hit_rate:.0%}")
         lines = [first + sessions, Content("upstreams ") + upstreams, counts + money]
         if self.fallback_reason():
             lines[0] = first
