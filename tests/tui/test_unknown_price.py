@@ -7,7 +7,7 @@ from fusion_tui.events import EventBus
 from fusion_tui.events.council import CostRecorded
 from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.widgets import RequestFeed
-from tests.tui.conftest import SIZE, publish_all, wait_until
+from tests.tui.conftest import publish_all, wait_until
 from tests.tui.events_factory import finished, received, routed
 from tests.tui.test_feed import INFO, cell, status_text
 
@@ -21,7 +21,7 @@ def cost(request: int, usd: float, *, priced: bool) -> CostRecorded:
 async def test_priced_and_unpriced_costs_are_told_apart() -> None:
     bus = EventBus()
     app = FusionApp(bus, info=INFO)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(180, 40)) as pilot:  # wide: the feed shows its cost column
         feed = app.query_one(RequestFeed)
         publish_all(bus, [received(1), routed(1), cost(1, 0.25, priced=True), finished(1)])
         await wait_until(pilot, lambda: feed.row_count == 1 and feed.settled
