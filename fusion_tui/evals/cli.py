@@ -116,6 +116,10 @@ def cmd_eval_council(args: argparse.Namespace) -> int:
         except (AgentError, EvalError, ProxyError, OSError) as exc:
             console.print(f"fusion-tui: {exc}", markup=False)
             return 1
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            console.print(f"fusion-tui: interrupted; finished runs are kept in {out} "
+                          "(run the same command again to resume)", markup=False)
+            return 130
     report = build_report(outcome.results, [a.name for a in arms], [t.name for t in tasks],
                           args.repeats, plan.agent.value, stopped=outcome.stopped)
     report["resumed_runs"] = outcome.resumed

@@ -248,7 +248,25 @@ class EvalOutcome:
 
 
 async def run_eval(plan: EvalPlan, progress: Progress | None = None) -> EvalOutcome:
-    """Run what runs.jsonl does not hold yet; stop early when the budget is spent."""
+    """Run what runs.jsonl does not hold yet; stop early when the budget is spent. SIGTERM,
+    SIGINT or SIGHUP cancel it cleanly: the running agent and the arm's proxy are stopped
+    (they run in their own process groups, so a terminal's signal does not reach them), and
+    the next call resumes."""
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    handled = []
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, me.cancel if me else lambda: None)
+            handled.append(sig)
+    try:
+        return await _run_eval(plan, progress)
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+async def _run_eval(plan: EvalPlan, progress: Progress | None) -> EvalOutcome:
     binary = find_agent(plan.agent, plan.agent_bin)
     _check_meta(plan)
     store = RunStore(plan.out)
