@@ -50,8 +50,8 @@ def add_parser(eval_sub: argparse._SubParsersAction,
     council.add_argument("--budget-usd", type=float, default=None,
                          help="stop starting runs once this many dollars are spent")
     council.add_argument("--run-timeout", type=float, default=None,
-                         help="cap on each run's agent time in seconds (a task's own "
-                              "time_limit_s applies when lower)")
+                         help="each run's agent time limit in seconds, instead of the "
+                              "tasks' own time_limit_s (e.g. for a slow local model)")
     council.add_argument("--out", type=Path, default=Path("fusion-eval"),
                          help="output folder; running again with the same one resumes")
     council.add_argument("--keep-work", action="store_true",
@@ -90,7 +90,7 @@ def cmd_eval_council(args: argparse.Namespace) -> int:
         custom = read_arms_file(args.arms_file) if args.arms_file else {}
         arms = build_arms(names, base, custom, out / "sessions", args.self_n)
     except (TaskError, ArmError) as exc:
-        console.print(f"fusion-tui: {exc}", markup=False)
+        console.print(f"fusion-tui: {exc}", markup=False, soft_wrap=True)
         return EXIT_USAGE
     plan = EvalPlan(tasks=tasks, arms=arms, repeats=args.repeats, agent=Agent(args.agent),
                     out=out, agent_bin=args.agent_bin, agent_args=list(args.agent_arg),
@@ -109,16 +109,17 @@ def cmd_eval_council(args: argparse.Namespace) -> int:
             else:
                 bar.advance(job)
                 bar.console.print(f"{label}: {result.status} in {result.wall_s:.1f}s",
-                                  markup=False)
+                                  markup=False, soft_wrap=True)
 
         try:
             outcome = asyncio.run(run_eval(plan, progress))
         except (AgentError, EvalError, ProxyError, OSError) as exc:
-            console.print(f"fusion-tui: {exc}", markup=False)
+            console.print(f"fusion-tui: {exc}", markup=False, soft_wrap=True)
             return 1
         except (asyncio.CancelledError, KeyboardInterrupt):
             console.print(f"fusion-tui: interrupted; finished runs are kept in {out} "
-                          "(run the same command again to resume)", markup=False)
+                          "(run the same command again to resume)", markup=False,
+                          soft_wrap=True)
             return 130
     report = build_report(outcome.results, [a.name for a in arms], [t.name for t in tasks],
                           args.repeats, plan.agent.value, stopped=outcome.stopped)

@@ -194,7 +194,7 @@ async def run_one(plan: EvalPlan, task: Task, arm: Arm, repeat: int, proxy: ArmP
         workdir = task.fresh_copy(scratch / "repo")
         inv = invocation(plan.agent, binary, proxy.address, workdir, scratch / "home",
                          task.prompt, session_id, tag, plan.agent_args)
-        limit = min(task.time_limit_s, plan.run_timeout_s or task.time_limit_s)
+        limit = plan.run_timeout_s or task.time_limit_s
         t0 = time.monotonic()
         agent_rc, timed_out = await _run_process(inv.argv, workdir, inv.env, limit,
                                                  logs / f"{task.name}-r{repeat}.agent.log")
