@@ -97,3 +97,19 @@ def test_eval_council_runs_every_arm_and_resumes_after_a_kill(tmp_path: Path):
     assert "self-3" in self_config
     markdown = (out / "report.md").read_text()
     assert "| solo | 0/2 (0%) |" in markdown and "## Runs" in markdown
+
+
+def test_eval_council_stops_at_the_budget(tmp_path: Path):
+    binary = claude_bin()
+    out = tmp_path / "eval"
+    command = [sys.executable, "-c", "from fusion_tui.cli import main; raise SystemExit(main())",
+               "eval", "council", "--only", "py-failing-test,py-hidden-bug", "--arms",
+               "solo,council", "--agent-bin", str(binary), "--budget-usd", "0.000001",
+               "--out", str(out)]
+    done = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert report["finished_runs"] == 1 and report["planned_runs"] == 4
+    assert report["stopped"].startswith("budget spent")
+    assert "stopped early: budget spent" in done.stderr
