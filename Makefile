@@ -78,7 +78,8 @@ test-realmodel: real-model
 
 # `eval council` on the real model, one tiny task, Claude Code --bare (not in CI: slow on CPU).
 eval-real: real-model claude-code
-	$(BIN)/python -m fusion_tui.evals.real --out fusion-eval-real --run-timeout 900 \
+	$(BIN)/python -m fusion_tui.evals.real --out fusion-eval-real --arms solo,council \
+	  --run-timeout 900 \
 	  --agent-bin $(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude
 
 clean:
