@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -71,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     args, rest = parser.parse_known_args(argv)
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # SIGTERM must unwind through `finally`, which stops the eval and the llama server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     proc = None
+    evaluation: subprocess.Popen[bytes] | None = None
     url = args.llama_url
     try:
         if not url:
@@ -83,8 +87,12 @@ def main(argv: list[str] | None = None) -> int:
                    "raise SystemExit(main())", "eval", "council", "--config", str(config),
                    "--tasks", str(STARTER_SUITE), "--only", args.task, "--out", str(out),
                    "--agent-arg=--bare", *rest]
-        return subprocess.call(command)
+        evaluation = subprocess.Popen(command)
+        return evaluation.wait()
     finally:
+        if evaluation is not None and evaluation.poll() is None:
+            evaluation.terminate()  # the eval stops its own proxy on SIGTERM
+            evaluation.wait()
         if proc is not None:
             proc.terminate()
             try:
