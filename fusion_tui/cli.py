@@ -21,6 +21,7 @@ import yaml
 from fusion_tui import __version__, cli_init, cli_model, cli_routing
 from fusion_tui.config import ConfigError, Settings, load_settings, paths, resolve_config_path
 from fusion_tui.config.loader import config_search_note
+from fusion_tui.evals import cli as evals_cli
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
 from fusion_tui.upstreams.redact import is_secret_header
 
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="gate accuracy and confusion matrix on a labelled file")
     routing.add_argument("file", type=Path, help="JSONL of {label, body} records")
     routing.set_defaults(func=lambda a: cli_routing.eval_routing(_load(a), a.file))
+    evals_cli.add_parser(eval_sub, common)
     explain = sub.add_parser("explain", parents=[common],
                              help="how a request would be routed (no upstream is called)")
     explain.add_argument("file", type=Path, help="a request body (Anthropic or OpenAI JSON)")

@@ -1,0 +1,12 @@
+/**
+ * Convert a phrase to camelCase: words are separated by spaces, hyphens or underscores
+ * (any run of them); the first word is lower-cased, every later word is capitalised
+ * (first letter upper, the rest lower). Empty or separator-only input gives "".
+ * @param {string} text
+ * @returns {string}
+ */
+function camelCase(text) {
+  throw new Error("not implemented");
+}
+
+module.exports = { camelCase };
