@@ -69,3 +69,45 @@ COMPACTION_NEGATIVE = (
     "continue",
     "yes do it",
 )
+
+COMPACTION_CLIENTS = (
+    "Context checkpoint: compact the conversation. Write a handoff summary so another model "
+    "can resume the task: progress, decisions, constraints, what remains.",
+    "Provide a detailed summary of our conversation above, focused on what we did, which "
+    "files we worked on and what we are going to do next, for continuing in a new session.",
+)
+
+# The request that names a conversation: a harness chore, recognised on its instructions.
+TITLE = (
+    "Generate a short title for this conversation. Reply with the title only, a few words.",
+    "You write titles: output only a concise thread title of at most 50 characters that "
+    "summarises the user's first message, nothing else.",
+    "Summarize this coding session in a short title; respond as JSON with a title field.",
+)
+
+TITLE_NEGATIVE = (
+    "add a title to the README",
+    "rename the page title in the HTML head",
+    "write release notes for this version",
+    "You are an agent working with the user toward their goals, using your own judgment.",
+)
+
+# The system prompt a delegated sub-agent runs under, against the main agent's.
+SUBAGENT = (
+    "You are an agent for the coding CLI. Given the user's message, use the tools available "
+    "to complete the task fully, then respond with a concise report of what was done and "
+    "the key findings.",
+    "You are a sub-agent spawned by the main agent to carry out one delegated task: search "
+    "the codebase, run the tools you need, and return a short report to the caller.",
+    "You are a file search specialist. Explore the codebase read-only and report the files "
+    "and code paths relevant to the task you were given.",
+)
+
+MAIN_AGENT = (
+    "You are an agent working with the user toward their goals, using your own judgment "
+    "along the way. Text you output is displayed to the user in a terminal.",
+    "You are an interactive CLI tool that helps users with software engineering tasks. Use "
+    "the instructions below and the tools available to you to assist the user.",
+    "You are a coding agent running in the terminal, pairing with the user on their "
+    "repository. Keep the user informed and ask before risky actions.",
+)
