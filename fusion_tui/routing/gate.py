@@ -331,15 +331,17 @@ class Gate:
                       user_examples: SteeringExamples | None = None,
                       real: Path | None = None, synthetic: Path | None = None,
                       progress: Progress | None = None, force: bool = False) -> Gate:
-        """The cached head when the model and the data are unchanged, else train and cache."""
+        """The cached head when the model and the shipped data are unchanged, else train
+        (with the person's examples) and cache. `force` retrains anyway: that is how
+        `gate retrain` folds new overrides in."""
         from fusion_tui.routing.corpus import REAL_CAPTURES
         from fusion_tui.routing.data import TRAIN
 
         start = time.perf_counter()
         gate = cls(embedder, settings, cache=cache)
+        # The person's examples are not part of the key: they are folded in by an explicit
+        # `gate retrain` (force), so a new override never makes the next start retrain.
         files = [synthetic or TRAIN, real or REAL_CAPTURES]
-        if user_examples is not None:
-            files.append(user_examples.path)
         key = f"{embedder.fingerprint or embedder.model_name}-" + data_fingerprint(
             files, json.dumps(gate.settings.model_dump(mode="json"), sort_keys=True))
         key = key.replace("/", "_").replace(" ", "_")

@@ -7,7 +7,6 @@ body is stored only when `sessions.record` is `full` (it is then recorded anyway
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -56,7 +55,7 @@ def segments_from_record(record: dict[str, Any]) -> Segments:
     texts = record.get("segments") or {}
     if not isinstance(texts, dict):
         raise ValueError("segments must be an object")
-    fields = {name: str(texts[name]) for name in CLASSIFIER_SEGMENTS if name in texts}
+    text = {name: str(texts.get(name) or "") for name in CLASSIFIER_SEGMENTS}
     raw = record.get("structure") or {}
     if not isinstance(raw, dict):
         raise ValueError("structure must be an object")
@@ -64,9 +63,10 @@ def segments_from_record(record: dict[str, Any]) -> Segments:
     structure = Structure(**{k: type(getattr(Structure(), k))(v) for k, v in raw.items()
                              if k in known})
     mode = record.get("permission_mode")
-    return dataclasses.replace(Segments(structure=structure,
-                                        permission_mode=mode if isinstance(mode, str) else None),
-                               **fields)
+    return Segments(user=text["user"], history=text["history"], assistant=text["assistant"],
+                    tools=text["tools"], code=text["code"], system=text["system"],
+                    structure=structure,
+                    permission_mode=mode if isinstance(mode, str) else None)
 
 
 class SteeringExamples:
