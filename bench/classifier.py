@@ -74,7 +74,8 @@ def long_tool_turn(body: dict[str, Any], i: int) -> dict[str, Any]:
     """The request with a long failing tool result appended (a test run's log, ~20 KB)."""
     body = copy.deepcopy(body)
     log = "\n".join(f"FAILED tests/test_mod_{i}.py::test_case_{n} - AssertionError: expected "
-                    f"{n * 7} got {n * 7 + i}\n  at module_{n % 13}.py:{40 + n}" for n in range(200))
+                    f"{n * 7} got {n * 7 + i}\n  at module_{n % 13}.py:{40 + n}"
+                    for n in range(200))
     body["messages"] += [
         {"role": "assistant", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Bash",
                                            "input": {"command": "pytest -q"}}]},
