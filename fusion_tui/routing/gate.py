@@ -54,6 +54,8 @@ TERSE_WEIGHTS = {"user": 0.3, "history": 1.0, "assistant": 0.8, "tools": 0.7, "c
                  "system": 0.1}
 STRUCT_SCALE = 0.5
 """Scale of the structural columns against the unit-length embedding part."""
+ANCHOR_SCALE = 2.0
+"""Scale of the tier-anchor similarities (measured: 1.0 and 2.0 alike, 4.0 slightly worse)."""
 
 Matrix = npt.NDArray[np.float32]
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -108,7 +110,8 @@ class _Exemplars:
               "compaction": ex.COMPACTION + ex.COMPACTION_CLIENTS,
               "compaction_negative": ex.COMPACTION_NEGATIVE, "title": ex.TITLE,
               "title_negative": ex.TITLE_NEGATIVE, "subagent": ex.SUBAGENT,
-              "main_agent": ex.MAIN_AGENT}
+              "main_agent": ex.MAIN_AGENT, **{f"anchor_{tier}": ex.TIER_ANCHORS[tier]
+                                              for tier in ("compact", "regular", "plan")}}
 
     def __init__(self, embedder: Embedder, cache: HeadCache | None = None) -> None:
         texts = [t for group in self.GROUPS.values() for t in group]
@@ -130,6 +133,20 @@ class _Exemplars:
     title_negative: Matrix
     subagent: Matrix
     main_agent: Matrix
+    anchor_compact: Matrix
+    anchor_regular: Matrix
+    anchor_plan: Matrix
+
+    def anchors(self, vector: Matrix | None) -> list[float]:
+        """Per tier: best and top-3 mean similarity to the tier's anchors (zeros if None)."""
+        out: list[float] = []
+        for tier in TIERS:
+            if vector is None:
+                out += [0.0, 0.0]
+                continue
+            sims = np.sort(getattr(self, f"anchor_{tier}") @ vector)[::-1]
+            out += [float(sims[0]), float(sims[:3].mean())]
+        return out
 
 
 def _best(vectors: Matrix, exemplars: Matrix) -> npt.NDArray[np.float32]:
@@ -256,7 +273,11 @@ class Gate:
         norm = float(np.linalg.norm(emb))
         if norm > 0:
             emb /= norm
-        return np.concatenate([emb, STRUCT_SCALE * structural_vector(segments.structure)])
+        terse = is_terse(segments.user)
+        anchors = self._ex.anchors(vectors.get("user")) + self._ex.anchors(
+            vectors.get("assistant") if terse else None)
+        return np.concatenate([emb, STRUCT_SCALE * structural_vector(segments.structure),
+                               ANCHOR_SCALE * np.asarray(anchors, dtype=np.float32)])
 
     # --- training ------------------------------------------------------------------------
 
@@ -323,7 +344,7 @@ class Gate:
     @staticmethod
     def settings_weight(source: str) -> float:
         """How much one example of each source counts in training."""
-        return {"synthetic": 0.5, "real": 1.0, "user": 2.0}.get(source, 1.0)
+        return {"synthetic": 1.0, "real": 1.0, "user": 2.0}.get(source, 1.0)
 
     @classmethod
     def load_or_train(cls, embedder: Embedder, settings: GateSettings | None = None, *,

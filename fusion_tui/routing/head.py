@@ -43,6 +43,11 @@ STRUCTURAL: dict[str, Any] = {
 }
 
 
+ANCHOR_INPUTS = tuple(f"anchor:{src}:{tier}:{stat}" for src in ("user", "proposal")
+                      for tier in TIERS for stat in ("max", "top3"))
+"""Similarity of the ask (and of the proposal a terse reply agrees to) to each tier's anchors."""
+
+
 def structural_vector(structure: Structure) -> Matrix:
     """The structural inputs of one request, each in 0..1."""
     return np.array([f(structure) for f in STRUCTURAL.values()], dtype=np.float32)
@@ -51,11 +56,11 @@ def structural_vector(structure: Structure) -> Matrix:
 @dataclass(frozen=True)
 class Layout:
     """Which columns of the input are which: one block of `dim` per segment, then one
-    column per structural input."""
+    column per structural input and per anchor similarity."""
 
     dim: int
     segments: tuple[str, ...] = CLASSIFIER_SEGMENTS
-    structural: tuple[str, ...] = tuple(STRUCTURAL)
+    structural: tuple[str, ...] = tuple(STRUCTURAL) + ANCHOR_INPUTS
 
     @property
     def width(self) -> int:

@@ -111,3 +111,34 @@ MAIN_AGENT = (
     "You are a coding agent running in the terminal, pairing with the user on their "
     "repository. Keep the user informed and ask before risky actions.",
 )
+
+# Anchors of each tier, paraphrasing the labelling rubric's task types (docs/routing.md). The
+# head reads how close the user's ask (and, for a terse reply, the proposal it agrees to) is
+# to each tier's anchors: a prior that generalises beyond the training requests' wording.
+TIER_ANCHORS = {
+    "compact": (
+        "what port does the server listen on", "which columns does this table expose",
+        "run the tests and tell me the result", "rename this variable",
+        "fix the typo in the README", "bump the dependency version",
+        "add a docstring to this function", "add a config field", "commit the changes",
+        "apply the one-line fix you proposed", "what does this command do",
+        "show me where this function is defined", "list the files in this folder", "thanks",
+        "delete the unused import"),
+    "regular": (
+        "debug the failing test and fix it", "fix this bug, find out what causes it",
+        "implement a small feature", "add an endpoint", "write unit tests for this function",
+        "fix the lint errors", "review this file and suggest improvements",
+        "why does this code behave like this", "refactor this function to return an error",
+        "handle the error case and add a test", "the build fails, figure out why and fix it",
+        "add input validation to the handler"),
+    "plan": (
+        "design the architecture", "redesign the module", "plan a migration of the database",
+        "migrate the infrastructure with zero downtime", "change this across many services",
+        "security audit of the whole application",
+        "performance problem, p99 latency is high under load, unknown cause",
+        "an incident: find the root cause and prevent this whole class of failures",
+        "compare options and trade-offs", "plan the rollout and the rollback",
+        "make the service multi-tenant", "guarantee exactly-once processing",
+        "think it through and propose a design",
+        "introduce event sourcing and plan the migration"),
+}
