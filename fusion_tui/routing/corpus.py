@@ -115,12 +115,14 @@ class Labelled:
     kind: str
     body: dict[str, Any]
     group: str = ""
+    client: str = ""
+    lang: str = ""
 
 
 def load_labelled(path: Path, split: str | None = None) -> list[Labelled]:
     """A labelled file of either format as (id, tier, kind, body). Synthetic records'
     `kind` starting with plan_mode counts as plan mode for the report."""
     if is_capture_file(path):
-        return [Labelled(c.id, c.tier, c.kind, c.body, f"{c.client}/{c.scenario}")
-                for c in load_captures(path, split)]
+        return [Labelled(c.id, c.tier, c.kind, c.body, f"{c.client}/{c.scenario}", c.client,
+                         c.lang) for c in load_captures(path, split)]
     return [Labelled(e.id, e.label, e.kind, e.body) for e in load_examples(path)]

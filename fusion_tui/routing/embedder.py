@@ -219,6 +219,12 @@ class Embedder:
         """Embeddings currently cached."""
         return len(self._cache)
 
+    def forget(self, texts: Sequence[str]) -> None:
+        """Drop these texts' cached embeddings (a benchmark times them as new)."""
+        with self._lock:
+            for text in texts:
+                self._cache.pop(_sha(text), None)
+
     def clear_cache(self) -> None:
         """Forget cached embeddings and reset the hit/miss counters."""
         with self._lock:
@@ -261,13 +267,19 @@ def _pad_of(tokenizer: Any) -> tuple[int, str]:
 
 
 def _model_max_positions(folder: Path) -> int | None:
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
-    value = config.get("max_position_embeddings")
-    # ALiBi models (jina v2) declare 8192 and extrapolate; absolute ones (BERT) cannot.
-    return int(value) if isinstance(value, int) and value > 0 else None
+    limits = []
+    for name, key in (("config.json", "max_position_embeddings"),
+                      ("sentence_bert_config.json", "max_seq_length")):
+        try:
+            value = json.loads((folder / name).read_text()).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        # ALiBi models (jina v2) declare 8192 and extrapolate; absolute ones (BERT) cannot.
+        # A sentence-transformers model also states the length it was trained on (MiniLM:
+        # 256 of 512 positions); longer inputs cost time and embed no better.
+        if isinstance(value, int) and value > 0:
+            limits.append(value)
+    return min(limits) if limits else None
 
 
 State = Literal["idle", "loading", "ready", "failed"]

@@ -73,6 +73,8 @@ class EvalReport:
     latency_ms: list[float] = field(default_factory=list)
     misses: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, true, got, why
     by_group: dict[str, list[int]] = field(default_factory=dict)  # group -> [correct, total]
+    by_client: dict[str, list[int]] = field(default_factory=dict)
+    by_lang: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def accuracy(self) -> float:
@@ -101,10 +103,12 @@ class EvalReport:
         self.correct += ok
         if not ok:
             self.misses.append((item.id, item.tier, tier, reason))
-        if item.group:
-            counts = self.by_group.setdefault(item.group, [0, 0])
-            counts[0] += ok
-            counts[1] += 1
+        for table, key in ((self.by_group, item.group), (self.by_client, item.client),
+                           (self.by_lang, item.lang)):
+            if key:
+                counts = table.setdefault(key, [0, 0])
+                counts[0] += ok
+                counts[1] += 1
         in_plan = item.kind.startswith("plan_mode") or plan_mode_truth(item.body)
         if in_plan and not compaction_truth(item):
             self.plan_mode_total += 1
@@ -145,6 +149,10 @@ def format_report(report: EvalReport, misses: int = 10, groups: bool = False) ->
               f"{'':<9}" + "".join(f"{t:>9}" for t in TIERS)]
     for tier in TIERS:
         lines.append(f"{tier:<9}" + "".join(f"{report.confusion[tier][t]:>9}" for t in TIERS))
+    for title, table in (("client", report.by_client), ("language", report.by_lang)):
+        if table:
+            lines += ["", f"by {title}: " + ", ".join(
+                f"{k} {c}/{n} ({c / n:.0%})" for k, (c, n) in sorted(table.items()))]
     if groups and report.by_group:
         lines += ["", "by client/scenario (correct/total):"]
         lines += [f"  {g}: {c}/{n}" for g, (c, n) in sorted(report.by_group.items())]

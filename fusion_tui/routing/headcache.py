@@ -22,7 +22,7 @@ from fusion_tui.routing.head import LinearHead, Matrix
 
 log = logging.getLogger(__name__)
 
-FEATURE_VERSION = "gate-features-4"
+FEATURE_VERSION = "gate-features-5"
 """Bumped whenever segment extraction, features or the head's training change meaning, so an
 old cached head is not reused by new code."""
 
@@ -43,7 +43,7 @@ def model_fingerprint(folder: Path, file: str) -> str:
     """A hash of the tokenizer and the ONNX file (its size, first and last MiB: cheap even for
     a 160 MB model, and any re-export changes them)."""
     digest = hashlib.sha256()
-    for name in ("tokenizer.json", "config.json"):
+    for name in ("tokenizer.json", "config.json", "sentence_bert_config.json"):
         path = folder / name
         if path.is_file():
             digest.update(path.read_bytes())

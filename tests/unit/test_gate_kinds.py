@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from fusion_tui.config import Settings
 from fusion_tui.core.explain import explain_body
 from fusion_tui.routing.corpus import anthropic_view
@@ -124,3 +126,16 @@ def test_explain_shows_the_kind_and_what_weighed_most(gate: Gate,
     assert abs(weighed[0]["push"]) >= abs(weighed[-1]["push"])
     names = {w["input"] for w in weighed}
     assert "user" in names
+
+
+def test_kinds_of_the_real_captures(gate: Gate) -> None:
+    from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
+
+    if not REAL_CAPTURES.is_file():
+        pytest.skip("no real captures in this checkout")
+    pairs = [(c.kind, gate.classify(c.body).kind) for c in load_captures(REAL_CAPTURES)]
+    chores = [(want, got) for want, got in pairs if want in ("title", "compaction")]
+    assert chores and all(want == got for want, got in chores)
+    assert all(got in ("main", "subagent") for want, got in pairs if want == "main")
+    subagents = [got for want, got in pairs if want == "subagent"]
+    assert subagents and subagents.count("subagent") / len(subagents) >= 0.8
