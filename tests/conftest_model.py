@@ -20,10 +20,15 @@ from fusion_tui.routing.modelstore import TEST_MODEL_ENV, TEST_MODEL_FILE, assem
 
 
 @pytest.fixture(scope="session")
-def gate_cache_dir(request: pytest.FixtureRequest) -> Path:
+def gate_cache_dir(request: pytest.FixtureRequest,
+                   tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The gate head cache for tests: in this checkout's pytest cache, so a second run loads
-    the head instead of retraining (keyed by model and data hashes like the real one)."""
-    return Path(request.config.cache.mkdir("gate-head"))
+    the head instead of retraining (keyed by model and data hashes like the real one); a temp
+    folder when the cache plugin is off."""
+    cache = getattr(request.config, "cache", None)
+    if cache is None:
+        return tmp_path_factory.mktemp("gate-head")
+    return Path(cache.mkdir("gate-head"))
 
 
 @pytest.fixture(scope="session", autouse=True)

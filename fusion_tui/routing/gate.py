@@ -16,6 +16,7 @@ one model call. Then, in order:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -289,8 +290,12 @@ class Gate:
         for i, example in enumerate(examples):
             if progress is not None and i % 25 == 0:
                 progress("embedding", i, len(examples))
-            vectors = self.vectors(example.segments)
-            if example.source != "user" and self._decided_by_rules(example.segments, vectors):
+            # Plan mode only ever decides plan, so only plan-labelled examples need their
+            # harness text read (most of the embedding work of a real request).
+            segments = example.segments if example.tier == "plan" else \
+                dataclasses.replace(example.segments, harness=())
+            vectors = self.vectors(segments)
+            if example.source != "user" and self._decided_by_rules(segments, vectors):
                 continue
             rows.append(self.features(example.segments, vectors))
             used.append(example)
