@@ -1,5 +1,8 @@
-"""Classifier benchmark: model load time, resident memory, classify latency (warm, with all
-segments new, and fully cached). Run from the repo root:
+"""Classifier benchmark: start-up (first start training the head, second start loading it from
+the head cache), model load + first classification in a fresh process, and classify latency
+(warm with the request's own segments new, and fully cached) over the synthetic held-out set,
+the real captures' held-out split when present, and long tool-result turns. Run from the repo
+root:
 
     .venv/bin/python -m bench.classifier [--model DIR_OR_HUB_ID] [--file ONNX] [--n 200]
 
@@ -8,16 +11,46 @@ Default model: the offline test model (all-MiniLM-L6-v2 int8) on CPU."""
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
 from fusion_tui.routing.data import HELDOUT, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate
+from fusion_tui.routing.headcache import HeadCache
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model, resolve_model
+from fusion_tui.routing.segments import extract
+
+FRESH_PROCESS = """
+import sys, time
+t0 = time.perf_counter()
+from pathlib import Path
+from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
+from fusion_tui.routing.data import HELDOUT, load_examples
+from fusion_tui.routing.embedder import Embedder
+from fusion_tui.routing.gate import Gate
+from fusion_tui.routing.headcache import HeadCache
+folder, file, cache = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+body = load_examples(HELDOUT)[0].body
+if REAL_CAPTURES.is_file():
+    body = load_captures(REAL_CAPTURES, "heldout")[0].body
+t1 = time.perf_counter()
+embedder = Embedder.load(folder, file, device=sys.argv[4])
+gate = Gate.load_or_train(embedder, cache=HeadCache(cache))
+assert gate.from_cache, "the head was not in the cache"
+gate.classify(body)
+t2 = time.perf_counter()
+print(f"{(t1 - t0) * 1000:.0f} {(t2 - t1) * 1000:.0f}")
+"""
 
 
 def rss_mb() -> float:
@@ -37,13 +70,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def long_tool_turn(body: dict[str, Any], i: int) -> dict[str, Any]:
+    """The request with a long failing tool result appended (a test run's log, ~20 KB)."""
+    body = copy.deepcopy(body)
+    log = "\n".join(f"FAILED tests/test_mod_{i}.py::test_case_{n} - AssertionError: expected "
+                    f"{n * 7} got {n * 7 + i}\n  at module_{n % 13}.py:{40 + n}"
+                    for n in range(200))
+    body["messages"] += [
+        {"role": "assistant", "content": [{"type": "tool_use", "id": f"t{i}", "name": "Bash",
+                                           "input": {"command": "pytest -q"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"t{i}",
+                                      "is_error": True, "content": log}]}]
+    return body
+
+
 def main() -> None:
     """Print the benchmark table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=None, help="model folder or hub id")
     parser.add_argument("--file", default=None, help="ONNX file inside the model")
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--n", type=int, default=143, help="requests to time")
+    parser.add_argument("--n", type=int, default=200, help="requests to time")
     args = parser.parse_args()
 
     before = rss_mb()
@@ -55,39 +102,61 @@ def main() -> None:
         folder, file, name = assemble_test_model(), TEST_MODEL_FILE, "all-MiniLM-L6-v2 int8"
     embedder = Embedder.load(folder, file, device=args.device, model_name=name)
     load_s = time.perf_counter() - start
-    gate = Gate.train(embedder)
-    after = rss_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = HeadCache(Path(tmp))
+        first = Gate.load_or_train(embedder, cache=cache)
+        after = rss_mb()
+        embedder.clear_cache()
+        second = Gate.load_or_train(embedder, cache=cache)
+        fresh = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(folder), file, tmp,
+                                args.device], capture_output=True, text=True, check=False)
+    if fresh.returncode != 0:
+        raise SystemExit(f"fresh-process start failed: {fresh.stderr.strip()[-500:]}")
+    imports_ms, ready_ms = (float(v) for v in fresh.stdout.split())
+    gate = second
 
-    bodies = [e.body for e in load_examples(HELDOUT)][: args.n]
-    gate.classify(bodies[0])  # first call pays for the constant harness text once
+    real = [c.body for c in load_captures(REAL_CAPTURES, "heldout")] \
+        if REAL_CAPTURES.is_file() else []
+    synthetic = [e.body for e in load_examples(HELDOUT)]
+    longs = [long_tool_turn(b, i) for i, b in enumerate(synthetic[: max(10, args.n // 5)])]
+    # Real captures first (half the sample at most), then synthetic, then the long turns.
+    own = real[: args.n // 2]
+    sample = (own + synthetic[: args.n - len(longs) - len(own)] + longs)[: args.n]
+    gate.classify(sample[0])
     warm: list[float] = []
-    for body in bodies:
-        # Drop the per-request segments' cache so each is embedded as it would be the first
-        # time; the system prompt and environment chunks stay cached, as in a live session.
-        gate.embedder.clear_cache()
-        gate.classify(bodies[0])
+    for body in sample:
+        # As in a live session: the harness text and the system prompt were embedded with
+        # the session's first request; this request's own segments are new.
+        segments = extract(body, gate.settings)
+        gate.embedder.embed([c.text for c in segments.harness] + [segments.system])
+        gate.embedder.forget([t for name, t in segments.named().items() if name != "system"])
         t = time.perf_counter()
         gate.classify(body)
         warm.append((time.perf_counter() - t) * 1000)
-    for body in bodies:
-        gate.classify(body)
     cached: list[float] = []
-    for body in bodies:
+    for body in sample:
+        gate.classify(body)
         t = time.perf_counter()
         gate.classify(body)
         cached.append((time.perf_counter() - t) * 1000)
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = [
         ("model", name),
-        ("device", f"{embedder.device} ({os.cpu_count()} cpus)"),
+        ("device", f"{embedder.device} ({os.cpu_count()} cpus, load avg {load:.1f})"),
         ("model load", f"{load_s * 1000:.0f} ms"),
-        ("gate training", f"{gate.train_s * 1000:.0f} ms ({gate.trained_on} examples)"),
+        ("first start: train head + cache",
+         f"{first.train_s * 1000:.0f} ms ({first.trained_on} examples)"),
+        ("second start: head from cache", f"{second.train_s * 1000:.0f} ms"),
+        ("fresh process: load + head + 1st classify",
+         f"{ready_ms:.0f} ms (+ {imports_ms:.0f} ms imports)"),
         ("RSS delta (load + train)", f"{after - before:.0f} MiB"),
         ("classify warm p50 / p90 / p99",
          f"{statistics.median(warm):.1f} / {pct(warm, .9):.1f} / {pct(warm, .99):.1f} ms"),
         ("classify cached p50 / p99",
          f"{statistics.median(cached):.2f} / {pct(cached, .99):.2f} ms"),
-        ("requests timed", str(len(bodies))),
+        ("requests timed", f"{len(sample)} ({len(own)} real captures, {len(longs)} long "
+                           f"tool-result turns)"),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

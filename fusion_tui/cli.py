@@ -315,8 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_sub = evaluate.add_subparsers(dest="eval_command", required=True)
     routing = eval_sub.add_parser("routing", parents=[common],
                                   help="gate accuracy and confusion matrix on a labelled file")
-    routing.add_argument("file", type=Path, help="JSONL of {label, body} records")
-    routing.set_defaults(func=lambda a: cli_routing.eval_routing(_load(a), a.file))
+    cli_routing.add_eval_routing_args(routing, _load)
     evals_cli.add_parser(eval_sub, common)
     explain = sub.add_parser("explain", parents=[common],
                              help="how a request would be routed (no upstream is called)")
@@ -324,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--protocol", choices=["anthropic", "openai"],
                          help="the body's protocol (default: told by its shape)")
     explain.set_defaults(func=lambda a: cli_routing.explain(_load(a), a.file, a.protocol))
+    cli_routing.register(sub, common, _load)
     auth = sub.add_parser("auth", help="sign in to upstreams that need it")
     auth_sub = auth.add_subparsers(dest="auth_command", required=True)
     codex = auth_sub.add_parser(

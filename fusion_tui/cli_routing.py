@@ -1,4 +1,4 @@
-"""Commands around the gate: `model pull`, `eval routing`, `explain`."""
+"""Commands around the gate: `model pull`, `eval routing`, `explain`, `gate retrain`."""
 
 from __future__ import annotations
 
@@ -40,12 +40,39 @@ def model_pull(settings: Settings, model: str | None, file: str | None) -> int:
     return 0
 
 
-def _load_gate(settings: Settings) -> Any:
-    """Load the configured model (with the announced offline fallback) and train the gate."""
+def _progress_printer() -> Any:
+    """A (stage, done, total) callback drawing one tqdm bar per stage on stderr."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm[Any]] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            for other in bars.values():
+                other.close()
+            bar = bars[stage] = tqdm(total=total, desc=f"gate: {stage}", file=sys.stderr,
+                                     leave=False)
+        bar.update(done - bar.n)
+
+    progress.close = lambda: [b.close() for b in bars.values()]  # type: ignore[attr-defined]
+    return progress
+
+
+def _load_gate(settings: Settings, *, force: bool = False) -> Any:
+    """Load the configured model (with the announced offline fallback) and the gate's head:
+    from the head cache when the model and the data are unchanged, else trained now (with
+    progress on stderr) and cached."""
     from fusion_tui.routing.gate import GateService
 
-    service = GateService(settings.routing.embeddings, settings.routing.gate)
-    asyncio.run(service.run())
+    progress = _progress_printer()
+    service = GateService(settings.routing.embeddings, settings.routing.gate,
+                          keep_bodies=settings.sessions.record == "full",
+                          train_progress=progress, force_retrain=force)
+    try:
+        asyncio.run(service.run())
+    finally:
+        progress.close()
     if service.state != "ready" or service.gate is None:
         print(f"fusion-tui: {service.unavailable_reason()}", file=sys.stderr)
         raise SystemExit(1)
@@ -55,14 +82,51 @@ def _load_gate(settings: Settings) -> Any:
     return service.gate
 
 
-def eval_routing(settings: Settings, file: Path) -> int:
-    """Accuracy and confusion matrix of the gate on a labelled JSONL file."""
+def eval_routing(settings: Settings, file: Path | None, split: str | None = None,
+                 sessions: Path | None = None, groups: bool = False) -> int:
+    """Accuracy, per-tier recall and confusion matrix of the gate on a labelled file (default:
+    the held-out split of the shipped real captures), or its agreement with the person over a
+    folder of recorded sessions."""
+    from fusion_tui.routing.corpus import REAL_CAPTURES, CorpusError, load_labelled
     from fusion_tui.routing.evaluate import evaluate, format_report
 
-    if not file.is_file():
-        print(f"fusion-tui: {file}: no such file", file=sys.stderr)
+    if sessions is not None:
+        from fusion_tui.routing.sessions_eval import agreement, format_agreement
+
+        if not sessions.is_dir():
+            print(f"fusion-tui: {sessions}: no such folder", file=sys.stderr)
+            return 1
+        print(format_agreement(agreement(sessions, _load_gate(settings))))
+        return 0
+    path = file or REAL_CAPTURES
+    if not path.is_file():
+        print(f"fusion-tui: {path}: no such file", file=sys.stderr)
         return 1
-    print(format_report(evaluate(file, _load_gate(settings))))
+    try:
+        # The shipped captures default to their held-out split; a file of yours to all of it.
+        wanted = {None: "heldout" if file is None else None, "all": None}.get(split, split)
+        items = load_labelled(path, wanted)
+    except (CorpusError, ValueError) as exc:
+        print(f"fusion-tui: {exc}", file=sys.stderr)
+        return 1
+    if not items:
+        print(f"fusion-tui: {path}: no labelled requests (split {wanted or 'all'})",
+              file=sys.stderr)
+        return 1
+    name = f"{path}" + (f" (split {wanted})" if wanted else "")
+    print(format_report(evaluate(items, _load_gate(settings), name), groups=groups))
+    return 0
+
+
+def gate_retrain(settings: Settings) -> int:
+    """Retrain the gate's head now on the shipped data and the person's steering examples,
+    and cache it for the next start."""
+    gate = _load_gate(settings, force=True)
+    from fusion_tui.routing.steering import SteeringExamples
+
+    mine = len(SteeringExamples().load())
+    print(f"gate head trained on {gate.trained_on} requests ({mine} of them your overrides) "
+          f"in {gate.train_s:.1f} s; cached as {gate.cache_key}")
     return 0
 
 
@@ -78,3 +142,28 @@ def explain(settings: Settings, file: Path, protocol: str | None) -> int:
     result = explain_body(settings, _load_gate(settings), body, protocol)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
+
+
+def register(sub: Any, common: Any, load: Any) -> None:
+    """The `gate` command group (`gate retrain`)."""
+    gate = sub.add_parser("gate", help="the gate that picks a tier per request")
+    gate_sub = gate.add_subparsers(dest="gate_command", required=True)
+    retrain = gate_sub.add_parser("retrain", parents=[common],
+                                  help="retrain the gate's head with your dashboard overrides")
+    retrain.set_defaults(func=lambda a: gate_retrain(load(a)))
+
+
+def add_eval_routing_args(routing: Any, load: Any) -> None:
+    """Arguments of `eval routing`."""
+    routing.add_argument("file", type=Path, nargs="?",
+                         help="labelled JSONL(.gz): {label, body} or captures {tier, protocol, "
+                              "body}; default: the shipped real captures, held-out split")
+    routing.add_argument("--split", choices=["train", "heldout", "all"],
+                         help="which split of a capture file (default: heldout for the shipped "
+                              "captures, all for a file you name)")
+    routing.add_argument("--sessions", type=Path, metavar="FOLDER",
+                         help="a sessions folder: how often the gate agrees with your overrides")
+    routing.add_argument("--groups", action="store_true",
+                         help="also list accuracy per client/scenario")
+    routing.set_defaults(func=lambda a: eval_routing(
+        load(a), a.file, a.split, a.sessions, a.groups))

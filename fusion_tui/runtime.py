@@ -36,7 +36,8 @@ class Runtime:
             from fusion_tui.routing.gate import GateService
 
             self.state.gate = GateService(settings.routing.embeddings, settings.routing.gate,
-                                          publish=self.bus.publish)
+                                          publish=self.bus.publish,
+                                          keep_bodies=settings.sessions.record == "full")
         self.pruned = prune(settings.sessions.path, settings.sessions.keep_days,
                             settings.sessions.max_mb)
         for name, why in self.pruned:

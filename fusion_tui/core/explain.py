@@ -61,9 +61,13 @@ def explain_decision(settings: Settings, decision: Decision, body: Mapping[str, 
     overrides = Overrides.parse(headers or {}, body)
     plan = router.choose("", has_tools, overrides,
                          GateVerdict(Tier(decision.tier), decision.scores, decision.reason))
-    return {"tier": plan.tier or decision.tier, "scores": decision.scores,
-            "reason": decision.reason, "segments": decision.segments,
-            "latency_ms": round(decision.latency_ms, 2), "route": plan.header}
+    return {"tier": plan.tier or decision.tier, "kind": decision.kind,
+            "scores": decision.scores, "reason": decision.reason,
+            "segments": decision.segments,
+            "weighed_most": [{"input": name, "push": value}
+                             for name, value in decision.evidence],
+            "signals": decision.signals, "latency_ms": round(decision.latency_ms, 2),
+            "route": plan.header, **({"lane": decision.lane} if decision.lane else {})}
 
 
 def explain_body(settings: Settings, gate: Gate, body: Any, protocol: str | None) -> dict[str, Any]:

@@ -87,6 +87,8 @@ async def plan_route(state: ProxyState, facts: RequestFacts) -> RoutePlan:
     steered_tier = state.controls.steered_tier(facts.session_id)
     if steered_tier and overrides.tier is None:
         overrides = dataclasses.replace(overrides, tier=steered_tier, source="ui")
+        if state.gate is not None:  # a person's choice is a labelled example for the gate
+            state.gate.learn(facts.gate_body, steered_tier, facts.session_id)
     verdict = None
     if state.router.needs_gate(overrides):
         verdict = await _judge(state, facts, overrides)

@@ -62,7 +62,9 @@ class RequestReceived(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class GateDecided(Event):
-    """The gate judged the request: the tier, per-tier scores, why, which segments it used."""
+    """The gate judged the request: the tier, per-tier scores, why, which segments it used.
+    `request_kind` is main, title, compaction or subagent; a sub-agent's `lane` (its task's
+    hash) groups its requests under the parent session (`session_id`)."""
 
     tier: str
     scores: dict[str, float]
@@ -70,6 +72,8 @@ class GateDecided(Event):
     segments: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
     overrides: dict[str, str] = field(default_factory=dict)
+    request_kind: str = "main"
+    lane: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -48,6 +48,10 @@ def _session(path: Path, providers: list[str]) -> Any:
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    # Spinning worker threads wait for work by burning CPU; on a machine shared with other
+    # processes (the dashboard on the same loop, a busy laptop) that made a 16-token batch
+    # take 160 ms instead of 20 ms here. Sleeping threads cost a few microseconds per call.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     # A failed CUDA start logs at error level from C++ straight to stderr, which the
     # dashboard owns; failures still raise, so nothing is lost.
     ort.set_default_logger_severity(4)
@@ -111,6 +115,7 @@ class Embedder:
         self.hits = 0
         self.misses = 0
         self.load_s = 0.0
+        self.fingerprint = ""
         self._cache: OrderedDict[bytes, Vectors] = OrderedDict()
         self._lock = threading.Lock()
         self.input_names = [i.name for i in session.get_inputs()]
@@ -146,6 +151,9 @@ class Embedder:
                        max_tokens=max_tokens, batch_size=batch_size,
                        cache_entries=cache_entries, device_note=note)
         embedder.dim = int(embedder._run(["warm up"]).shape[1])
+        from fusion_tui.routing.headcache import model_fingerprint
+
+        embedder.fingerprint = model_fingerprint(folder, file)
         embedder.load_s = time.perf_counter() - start
         return embedder
 
@@ -167,8 +175,10 @@ class Embedder:
         hidden = self.session.run([self._output], feeds)[0]
         return mean_pool(np.asarray(hidden, dtype=np.float32), mask)
 
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        """Embed texts (cached by sha256), batched; returns an (n, dim) float32 array."""
+    def embed(self, texts: Sequence[str], *, one_call: bool = False) -> Vectors:
+        """Embed texts (cached by sha256), batched; returns an (n, dim) float32 array.
+        `one_call`: the texts not cached go through the model in a single run (one request's
+        segments), else in length-bucketed batches."""
         keys = [_sha(t) for t in texts]
         found: dict[bytes, Vectors] = {}
         todo: dict[bytes, str] = {}
@@ -187,7 +197,8 @@ class Embedder:
         if todo:
             # Sorting by length keeps padding small inside each batch.
             pending = sorted(todo.items(), key=lambda kv: len(kv[1]))
-            for chunk in _batches(pending, self.batch_size):
+            chunks = [pending] if one_call else _batches(pending, self.batch_size)
+            for chunk in chunks:
                 vectors = self._run([t for _, t in chunk])
                 for (key, _), vec in zip(chunk, vectors, strict=True):
                     found[key] = vec
@@ -214,6 +225,12 @@ class Embedder:
     def cache_size(self) -> int:
         """Embeddings currently cached."""
         return len(self._cache)
+
+    def forget(self, texts: Sequence[str]) -> None:
+        """Drop these texts' cached embeddings (a benchmark times them as new)."""
+        with self._lock:
+            for text in texts:
+                self._cache.pop(_sha(text), None)
 
     def clear_cache(self) -> None:
         """Forget cached embeddings and reset the hit/miss counters."""
@@ -257,13 +274,19 @@ def _pad_of(tokenizer: Any) -> tuple[int, str]:
 
 
 def _model_max_positions(folder: Path) -> int | None:
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
-    value = config.get("max_position_embeddings")
-    # ALiBi models (jina v2) declare 8192 and extrapolate; absolute ones (BERT) cannot.
-    return int(value) if isinstance(value, int) and value > 0 else None
+    limits = []
+    for name, key in (("config.json", "max_position_embeddings"),
+                      ("sentence_bert_config.json", "max_seq_length")):
+        try:
+            value = json.loads((folder / name).read_text()).get(key)
+        except (OSError, ValueError, AttributeError):
+            continue
+        # ALiBi models (jina v2) declare 8192 and extrapolate; absolute ones (BERT) cannot.
+        # A sentence-transformers model also states the length it was trained on (MiniLM:
+        # 256 of 512 positions); longer inputs cost time and embed no better.
+        if isinstance(value, int) and value > 0:
+            limits.append(value)
+    return min(limits) if limits else None
 
 
 State = Literal["idle", "loading", "ready", "failed"]

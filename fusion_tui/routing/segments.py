@@ -31,6 +31,31 @@ class HarnessChunk:
 
 
 @dataclass(frozen=True)
+class Structure:
+    """Countable facts of a request, beside its words: the classifier's structural inputs and
+    the request-kind check's structural evidence."""
+
+    messages: int = 0
+    human_turns: int = 0
+    tool_results_now: int = 0
+    tool_chars_now: int = 0
+    tool_errors_now: int = 0
+    tool_errors_total: int = 0
+    tool_uses_total: int = 0
+    files_touched: int = 0
+    ask_chars: int = 0
+    last_is_tool_result: bool = False
+    tools_offered: int = 0
+    tools_declared_empty: bool = False
+    structured_output: bool = False
+    code_in_ask: bool = False
+
+    def as_dict(self) -> dict[str, int | bool]:
+        """The facts by name (for recording and explaining)."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class Segments:
     """The named segments of one request. Empty strings mean the request has none."""
 
@@ -44,6 +69,7 @@ class Segments:
     permission_mode: str | None = None
     tool_count: int = 0
     extras: dict[str, str] = field(default_factory=dict)
+    structure: Structure = field(default_factory=lambda: Structure())
 
     def named(self) -> dict[str, str]:
         """The classifier segments that are not empty, by name."""
@@ -152,6 +178,38 @@ def permission_mode(body: dict[str, Any]) -> str | None:
     return None
 
 
+_PATH_KEYS = ("file_path", "path", "notebook_path", "filePath", "filename")
+
+
+def _tool_uses(messages: list[dict[str, Any]]) -> tuple[int, int]:
+    """(tool calls made so far, distinct files they named)."""
+    calls = 0
+    files: set[str] = set()
+    for message in messages:
+        if message.get("role") != "assistant":
+            continue
+        for block in _blocks(message.get("content")):
+            if block.get("type") != "tool_use":
+                continue
+            calls += 1
+            inputs = block.get("input")
+            if isinstance(inputs, dict):
+                files.update(str(inputs[k]) for k in _PATH_KEYS if isinstance(inputs.get(k), str))
+    return calls, len(files)
+
+
+def structured_output(body: dict[str, Any]) -> bool:
+    """Whether the request asks for JSON-schema output (Anthropic `output_config.format`,
+    or a translated `response_format`)."""
+    for key in ("output_config", "response_format"):
+        node = body.get(key)
+        if isinstance(node, dict):
+            fmt = node.get("format", node) if key == "output_config" else node
+            if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
+                return True
+    return False
+
+
 def largest_code_block(*texts: str) -> str:
     """The longest fenced code block in the texts (its body), or ""."""
     best = ""
@@ -194,6 +252,9 @@ def extract(body: dict[str, Any], settings: GateSettings | None = None,
     for message in messages[last_human + 1:]:
         if message.get("role") == "user":
             tools.extend(_tool_results(message))
+    errors_total = sum(1 for m in messages if m.get("role") == "user"
+                       for b in _blocks(m.get("content"))
+                       if b.get("type") == "tool_result" and b.get("is_error"))
     assistant = ""
     # The assistant's last words before the human's latest turn give a terse reply its meaning.
     for message in reversed(messages[: max(last_human, 0)]):
@@ -210,6 +271,26 @@ def extract(body: dict[str, Any], settings: GateSettings | None = None,
         # Plan-mode text may also be appended to the system prompt by other harnesses.
         harness[:0] = [HarnessChunk("system_prompt", -1, c)
                        for c in chunk_text(tail, s.harness_chars)[-2:]]
+    calls, files = _tool_uses(messages)
+    raw_tools = body.get("tools")
+    last = next((m for m in reversed(messages) if m.get("role") != "system"), None)
+    structure = Structure(
+        messages=len(messages),
+        human_turns=len(human),
+        tool_results_now=len(tools),
+        tool_chars_now=sum(len(t) for t in tools),
+        tool_errors_now=sum(1 for t in tools if t.startswith("[error] ")),
+        tool_errors_total=errors_total,
+        tool_uses_total=calls,
+        files_touched=files,
+        ask_chars=len(human[-1][1]) if human else 0,
+        last_is_tool_result=bool(last is not None and last.get("role") == "user"
+                                 and _tool_results(last)),
+        tools_offered=len(raw_tools) if isinstance(raw_tools, list) else 0,
+        tools_declared_empty=isinstance(raw_tools, list) and not raw_tools,
+        structured_output=structured_output(body),
+        code_in_ask=bool(human and CODE_BLOCK.search(human[-1][1])),
+    )
     return Segments(
         user=user,
         history=history,
@@ -219,5 +300,6 @@ def extract(body: dict[str, Any], settings: GateSettings | None = None,
         system=system,
         harness=tuple(harness[-max_harness_chunks:]),
         permission_mode=permission_mode(body),
-        tool_count=len(body.get("tools") or []),
+        tool_count=structure.tools_offered,
+        structure=structure,
     )

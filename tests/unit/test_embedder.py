@@ -68,11 +68,11 @@ def test_cache_is_bounded(test_model_dir: Path) -> None:
 
 
 def test_truncation(embedder: Embedder) -> None:
-    assert embedder.max_tokens == 512
+    assert embedder.max_tokens == 256  # the length MiniLM was trained on
     encoding = embedder.tokenizer.encode("word " * 3000)
-    assert len(encoding.ids) == 512
+    assert len(encoding.ids) == 256
     v = embedder.embed(["word " * 3000, "word " * 2000])
-    np.testing.assert_allclose(v[0], v[1], atol=1e-4)  # both cut to the same 512 tokens
+    np.testing.assert_allclose(v[0], v[1], atol=1e-4)  # both cut to the same 256 tokens
 
 
 class FakeInput:
@@ -253,3 +253,16 @@ def test_unreachable_hub_is_detected_in_seconds(monkeypatch: pytest.MonkeyPatch)
     assert time.monotonic() - started < 2.5
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert modelstore.hub_unreachable_reason() == "HF_HUB_OFFLINE is set"
+
+
+def test_the_trained_sequence_length_caps_the_tokens(test_model_dir: Path) -> None:
+    from fusion_tui.routing.embedder import _model_max_positions
+
+    # all-MiniLM-L6-v2: 512 positions, trained on 256 tokens (sentence_bert_config.json).
+    assert _model_max_positions(test_model_dir) == 256
+    loaded = Embedder.load(test_model_dir, TEST_MODEL_FILE, device="cpu", cache_entries=4)
+    assert loaded.max_tokens == 256
+    loaded.embed(["one", "two"])
+    loaded.forget(["one"])
+    loaded.embed(["one", "two"])
+    assert (loaded.hits, loaded.misses) == (1, 3)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fusion_tui.routing.corpus import load_labelled
 from fusion_tui.routing.data import HELDOUT, TRAIN, load_examples
 from fusion_tui.routing.evaluate import evaluate, format_report
 from fusion_tui.routing.gate import Gate
 
 
 def test_heldout_accuracy_and_plan_mode(gate: Gate) -> None:
-    report = evaluate(HELDOUT, gate)
+    report = evaluate(load_labelled(HELDOUT), gate)
     assert report.total >= 100
-    assert report.accuracy >= 0.9, format_report(report)
+    # The head is regularised for real requests (docs/routing.md, "What was tried"); on the
+    # templated set that costs some points (93% -> 84% with the test model).
+    assert report.accuracy >= 0.8, format_report(report)
     assert report.plan_mode_total > 0 and report.plan_mode_below_plan == 0
+    assert report.compaction_total > 0 and report.compaction_not_compact == 0
     assert sum(sum(row.values()) for row in report.confusion.values()) == report.total
     text = format_report(report)
     assert "accuracy" in text and "confusion" in text
@@ -38,5 +42,5 @@ def test_evaluate_accepts_whole_bodies(gate: Gate, tmp_path: Path) -> None:
             "messages": [{"role": "user", "content": "what does git stash pop do"}]}
     path = tmp_path / "one.jsonl"
     path.write_text(json.dumps({"label": "plan", "body": body}) + "\n")
-    report = evaluate(path, gate)
+    report = evaluate(load_labelled(path), gate)
     assert report.total == 1 and report.correct == 0 and report.misses[0][1] == "plan"

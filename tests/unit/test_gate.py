@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
-import time
 from typing import Any
 
 from fusion_tui.routing.data import expand
@@ -70,11 +68,12 @@ def test_compaction_forces_compact(gate: Gate) -> None:
             {"role": "assistant", "content": "Here is the phased plan..."},
             user(COMPACT_TEXT)]
     decision = gate.classify(body(*msgs))
-    assert (decision.tier, decision.reason) == ("compact", "harness:compaction")
+    assert (decision.tier, decision.reason, decision.kind) == ("compact", "kind:compaction",
+                                                               "compaction")
     continued = user("This session is being continued from a previous conversation that ran "
                      "out of context. The conversation is summarized below: design a sharding "
                      "plan for the events table. Continue with the last task.")
-    assert gate.classify(body(continued)).reason != "harness:compaction"
+    assert gate.classify(body(continued)).kind == "main"
 
 
 def test_scores_and_reason_shape(gate: Gate) -> None:
@@ -98,18 +97,3 @@ def test_terse_reply_takes_its_meaning_from_context(gate: Gate) -> None:
             {"role": "assistant", "content": "It's a one-word fix. Apply it?"}, user("go ahead")]
     assert gate.classify(body(*plan)).tier == "plan"
     assert gate.classify(body(*tiny)).tier == "compact"
-
-
-def test_latency_warm_and_cached(gate: Gate) -> None:
-    gate.classify(body(user("warm up"), {"role": "system", "content": "$ENV"}))
-    times = []
-    for i in range(15):
-        b = body(user(f"add a unit test for function number {i} covering the empty input"),
-                 {"role": "system", "content": "$ENV"})
-        start = time.perf_counter()
-        gate.classify(b)
-        times.append((time.perf_counter() - start) * 1000)
-    assert statistics.median(times) < 40
-    start = time.perf_counter()
-    gate.classify(b)
-    assert (time.perf_counter() - start) * 1000 < 5  # everything cached

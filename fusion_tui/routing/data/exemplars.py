@@ -69,3 +69,76 @@ COMPACTION_NEGATIVE = (
     "continue",
     "yes do it",
 )
+
+COMPACTION_CLIENTS = (
+    "Context checkpoint: compact the conversation. Write a handoff summary so another model "
+    "can resume the task: progress, decisions, constraints, what remains.",
+    "Provide a detailed summary of our conversation above, focused on what we did, which "
+    "files we worked on and what we are going to do next, for continuing in a new session.",
+)
+
+# The request that names a conversation: a harness chore, recognised on its instructions.
+TITLE = (
+    "Generate a short title for this conversation. Reply with the title only, a few words.",
+    "You write titles: output only a concise thread title of at most 50 characters that "
+    "summarises the user's first message, nothing else.",
+    "Summarize this coding session in a short title; respond as JSON with a title field.",
+)
+
+TITLE_NEGATIVE = (
+    "add a title to the README",
+    "rename the page title in the HTML head",
+    "write release notes for this version",
+    "You are an agent working with the user toward their goals, using your own judgment.",
+)
+
+# The system prompt a delegated sub-agent runs under, against the main agent's.
+SUBAGENT = (
+    "You are an agent for the coding CLI. Given the user's message, use the tools available "
+    "to complete the task fully, then respond with a concise report of what was done and "
+    "the key findings.",
+    "You are a sub-agent spawned by the main agent to carry out one delegated task: search "
+    "the codebase, run the tools you need, and return a short report to the caller.",
+    "You are a file search specialist. Explore the codebase read-only and report the files "
+    "and code paths relevant to the task you were given.",
+)
+
+MAIN_AGENT = (
+    "You are an agent working with the user toward their goals, using your own judgment "
+    "along the way. Text you output is displayed to the user in a terminal.",
+    "You are an interactive CLI tool that helps users with software engineering tasks. Use "
+    "the instructions below and the tools available to you to assist the user.",
+    "You are a coding agent running in the terminal, pairing with the user on their "
+    "repository. Keep the user informed and ask before risky actions.",
+)
+
+# Anchors of each tier, paraphrasing the labelling rubric's task types (docs/routing.md). The
+# head reads how close the user's ask (and, for a terse reply, the proposal it agrees to) is
+# to each tier's anchors: a prior that generalises beyond the training requests' wording.
+TIER_ANCHORS = {
+    "compact": (
+        "what port does the server listen on", "which columns does this table expose",
+        "run the tests and tell me the result", "rename this variable",
+        "fix the typo in the README", "bump the dependency version",
+        "add a docstring to this function", "add a config field", "commit the changes",
+        "apply the one-line fix you proposed", "what does this command do",
+        "show me where this function is defined", "list the files in this folder", "thanks",
+        "delete the unused import"),
+    "regular": (
+        "debug the failing test and fix it", "fix this bug, find out what causes it",
+        "implement a small feature", "add an endpoint", "write unit tests for this function",
+        "fix the lint errors", "review this file and suggest improvements",
+        "why does this code behave like this", "refactor this function to return an error",
+        "handle the error case and add a test", "the build fails, figure out why and fix it",
+        "add input validation to the handler"),
+    "plan": (
+        "design the architecture", "redesign the module", "plan a migration of the database",
+        "migrate the infrastructure with zero downtime", "change this across many services",
+        "security audit of the whole application",
+        "performance problem, p99 latency is high under load, unknown cause",
+        "an incident: find the root cause and prevent this whole class of failures",
+        "compare options and trade-offs", "plan the rollout and the rollback",
+        "make the service multi-tenant", "guarantee exactly-once processing",
+        "think it through and propose a design",
+        "introduce event sourcing and plan the migration"),
+}
