@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 import yaml
 
-from fusion_tui import __version__, cli_routing
+from fusion_tui import __version__, cli_remote, cli_routing
 from fusion_tui.config import ConfigError, Settings, load_settings, resolve_config_path
 from fusion_tui.events import Event, RequestCancelled, ResponseFinished
 
@@ -97,8 +97,9 @@ def _request_log_line(event: Event) -> None:
 async def _serve(settings: Settings) -> None:
     from fusion_tui.runtime import Runtime
     from fusion_tui.server.auth import ExposureError
+    from fusion_tui.server.control_auth import default_token_path
 
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, token_file=default_token_path())
     runtime.bus.listen(_request_log_line)
     try:
         address = await runtime.start()
@@ -318,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     codex.add_argument("--issuer", default=None,
                        help="OAuth issuer (default https://auth.openai.com)")
     codex.set_defaults(func=cmd_auth_codex)
+    cli_remote.register(sub)
     parser.set_defaults(func=cmd_run, config=None, allow_remote_without_auth=False)
     return parser
 
@@ -347,6 +349,9 @@ def cmd_auth_codex(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `fusion-tui` command."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:2] == ["claude", "install-commands"]:
+        return cli_remote.cmd_install_commands(words[2:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -25,6 +25,36 @@ class SteeringError(ValueError):
 
 
 @dataclass
+class CouncilPlan:
+    """How a person composed the council (for one session, or everywhere): advisors added
+    from any configured upstream, advisors replaced by others, the judge, perspectives."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: dict[str, str] = field(default_factory=dict)
+    """advisor -> the upstream sitting in its place."""
+    judge: str | None = None
+    perspectives: dict[str, str] = field(default_factory=dict)
+
+    def aspects(self) -> list[str]:
+        """What this plan changes, as route-reason words (added, replaced, judge,
+        perspective)."""
+        return [word for word, on in (("added", self.added), ("replaced", self.replaced),
+                                      ("judge", self.judge), ("perspective", self.perspectives))
+                if on]
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The council a session gets: advisors in order, the judge, each advisor's perspective
+    and what a person changed (`steered`: route-reason words, empty when nothing)."""
+
+    advisors: list[str]
+    judge: str | None
+    perspectives: dict[str, str]
+    steered: list[str]
+
+
+@dataclass
 class SessionSteering:
     """What a person set for one session."""
 
@@ -34,6 +64,7 @@ class SessionSteering:
     muted: set[str] = field(default_factory=set)
     council: bool | None = None
     note: str | None = None
+    composition: CouncilPlan = field(default_factory=CouncilPlan)
 
 
 @dataclass
@@ -59,6 +90,7 @@ class Controls:
         self.sessions: dict[str, SessionSteering] = {}
         self.muted_globally: set[str] = set()
         self.council_globally: bool | None = None
+        self.composition_globally = CouncilPlan()
         self.inflight: dict[str, InFlight] = {}
         # Global acts are counted, not fanned out over the sessions: a session whose last
         # seen generation is behind the counter has global acts it has not been told about.
@@ -178,6 +210,86 @@ class Controls:
         muted = self.muted_globally | (self.sessions[session_id].muted
                                        if session_id in self.sessions else set())
         return [a for a in pool if a not in muted]
+
+    def _plan(self, session_id: str | None) -> CouncilPlan:
+        return self._session(session_id).composition if session_id else self.composition_globally
+
+    def add_advisor(self, advisor: str, session_id: str | None = None,
+                    source: str = "ui") -> None:
+        """Seat any configured upstream on the council (and unmute it at the same scope)."""
+        self._check_upstream(advisor)
+        plan = self._plan(session_id)
+        if advisor not in plan.added:
+            plan.added.append(advisor)
+        (self._session(session_id).muted if session_id else self.muted_globally).discard(advisor)
+        self._applied("add_advisor", advisor, session_id or "global", session_id or "", source)
+
+    def remove_advisor(self, advisor: str, session_id: str | None = None,
+                       source: str = "ui") -> None:
+        """Undo an addition or a replacement of `advisor` at this scope."""
+        plan = self._plan(session_id)
+        if advisor not in plan.added and advisor not in plan.replaced.values():
+            raise SteeringError(f"{advisor} was not added to the council "
+                                f"{'of ' + session_id if session_id else 'everywhere'}")
+        plan.added = [a for a in plan.added if a != advisor]
+        plan.replaced = {old: new for old, new in plan.replaced.items() if new != advisor}
+        self._applied("remove_advisor", advisor, session_id or "global", session_id or "",
+                      source)
+
+    def replace_advisor(self, advisor: str, by: str, session_id: str | None = None,
+                        source: str = "ui") -> None:
+        """`by` sits where `advisor` sat (any configured upstream)."""
+        self._check_upstream(advisor)
+        self._check_upstream(by)
+        if advisor == by:
+            raise SteeringError("an advisor cannot replace itself")
+        self._plan(session_id).replaced[advisor] = by
+        self._applied("replace_advisor", advisor, f"{by} {session_id or 'global'}",
+                      session_id or "", source)
+
+    def set_judge(self, judge: str | None, session_id: str | None = None,
+                  source: str = "ui") -> None:
+        """The judge that writes the briefing (None: the configured judge pool again)."""
+        if judge is not None:
+            self._check_upstream(judge)
+        self._plan(session_id).judge = judge
+        self._applied("set_judge", judge or "configured", session_id or "global",
+                      session_id or "", source)
+
+    def set_perspective(self, advisor: str, perspective: str | None,
+                        session_id: str | None = None, source: str = "ui") -> None:
+        """Give an advisor a stance (None or empty: the configured one again)."""
+        self._check_upstream(advisor)
+        plan = self._plan(session_id)
+        if perspective and perspective.strip():
+            plan.perspectives[advisor] = perspective.strip()[:500]
+        else:
+            plan.perspectives.pop(advisor, None)
+        self._applied("set_perspective", advisor, session_id or "global", session_id or "",
+                      source)
+
+    def compose(self, session_id: str, pool: Iterable[str], judges: Iterable[str],
+                perspectives: dict[str, str]) -> Composition:
+        """The council for the session's next tool turn: the configured `pool` with every
+        replacement and addition applied (global first, then the session's), muted advisors
+        left out; the judge a person chose, else the first of `judges`; `perspectives` (the
+        configured ones) overlaid by the steered ones."""
+        steering = self.sessions.get(session_id)
+        plans = [self.composition_globally] + ([steering.composition] if steering else [])
+        advisors = list(pool)
+        judge = next(iter(judges), None)
+        stances = dict(perspectives)
+        steered: list[str] = []
+        for plan in plans:
+            for old, new in plan.replaced.items():
+                advisors = [new if a == old else a for a in advisors]
+            advisors.extend(a for a in plan.added if a not in advisors)
+            judge = plan.judge or judge
+            stances.update(plan.perspectives)
+            steered.extend(a for a in plan.aspects() if a not in steered)
+        advisors = self.advisors_for(session_id, dict.fromkeys(advisors))
+        return Composition(advisors, judge, {a: stances[a] for a in advisors if a in stances},
+                           steered)
 
     def set_council(self, enabled: bool | None, session_id: str | None = None,
                     source: str = "ui") -> None:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from fusion_tui.config.council import AdvisorSettings
 from fusion_tui.core.engine.client import Client
 from fusion_tui.core.engine.dialects import Dialect
 from fusion_tui.core.engine.outcome import Outcome
@@ -144,6 +145,15 @@ def _depth(headers: Mapping[str, str]) -> int:
         return 0
 
 
+DROPPED_STATUS = 400
+"""A dropped request is answered as a request error (invalid_request_error; in a stream
+already open, the protocol's error event of that type): clients and SDKs retry a 5xx, which
+would send the dropped request straight back."""
+
+DROPPED_MESSAGE = ("request dropped by a person in the fusion-tui dashboard ({source}); it "
+                   "will not be served: do not retry it, send a new request to go on")
+
+
 @dataclass
 class Turn:
     """Serves one routed request and remembers what must be reported."""
@@ -250,9 +260,14 @@ class Turn:
         self.plan = plan
         plan.council = call.advisors
         plan.actor = plan.upstream_id
+        if call.steered:
+            plan.reason.add(ReasonPart("council_steered", "+".join(call.steered)))
         await self._open(plan.header_for(None, "council"))
-        cfg = self.state.settings.council.model_copy(
-            update={"hold": self.state.controls.hold_mode})
+        settings = self.state.settings.council
+        stances = {a: AdvisorSettings(perspective=call.perspectives.get(a))
+                   for a in call.advisors}
+        cfg = settings.model_copy(update={"hold": self.state.controls.hold_mode,
+                                          "advisors": {**settings.advisors, **stances}})
         ctx = CouncilContext(self.facts.session_id, self.facts.request_id,
                              self.state.upstreams, cfg, self.state.publish, self.state.costs,
                              self.state.hold_desk, self.facts.headers, plan.tier)
@@ -353,7 +368,7 @@ class Turn:
         (the plan so far, or just the mode when none was made yet) ends in the reason
         `override:<source>,dropped`."""
         source = self.state.controls.dropped_by(self.facts.request_id) or "ui"
-        message = f"request dropped by the operator (fusion-tui, {source})"
+        message = DROPPED_MESSAGE.format(source=source)
         if not self.opened and self.client.stream_started():
             self.opened = True  # dropped mid-relay: end the stream the client already has
         plan = self.plan
@@ -362,7 +377,7 @@ class Turn:
             route = format_route(self.state.router.mode, None, "-", reason=reason)
         else:
             route = plan.header_for(self.served_by or None, reason)
-        await self._fail(500, message, route)
+        await self._fail(DROPPED_STATUS, message, route)
 
     def elapsed_ms(self) -> float:
         """Milliseconds since the request arrived."""

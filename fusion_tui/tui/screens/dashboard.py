@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -18,7 +18,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from fusion_tui.core.controls import Controls, SteeringError
+from fusion_tui.core.controls import SteeringError
+from fusion_tui.core.steering_api import Act, SteeringControls
 from fusion_tui.tui.room import Changes, RoomModel, TurnView
 from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
@@ -78,7 +79,8 @@ class DashboardScreen(Screen[None]):
 
     selected: reactive[str | None] = reactive(None)
 
-    def __init__(self, info: StatusInfo, max_rows: int = 500, controls: Controls | None = None,
+    def __init__(self, info: StatusInfo, max_rows: int = 500,
+                 controls: SteeringControls | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name="dashboard")
         self.info = info
@@ -230,17 +232,29 @@ class DashboardScreen(Screen[None]):
             return self.controls is not None and self.held_request() is not None
         return True
 
-    def _steer(self, act: Callable[[], None], done: str) -> bool:
+    def _steer(self, act: Callable[[], Act], done: str) -> bool:
         try:
-            act()
+            pending = act()
         except SteeringError as exc:
             self.notify(str(exc), title="steering refused", severity="error")
             return False
+        if pending is not None:  # over HTTP (attach): said once the proxy answers
+            self.run_worker(self._steer_remote(pending, done), group="steer",
+                            exit_on_error=False)
+            return True
         self.notify(done, timeout=2)
         return True
 
+    async def _steer_remote(self, pending: Awaitable[None], done: str) -> None:
+        try:
+            await pending
+        except SteeringError as exc:
+            self.notify(str(exc), title="steering refused", severity="error")
+            return
+        self.notify(done, timeout=2)
+
     @property
-    def _controls(self) -> Controls:
+    def _controls(self) -> SteeringControls:
         assert self.controls is not None  # check_action guarantees it
         return self.controls
 
