@@ -88,6 +88,9 @@ class EventLog:
         self.status: dict[Hashable, Event] = {}
         self._wake: asyncio.Event | None = None
         self.watchers = 0
+        self.closing = False
+        """Set when the proxy shuts down: every stream ends at once (a dashboard holding
+        one open would otherwise delay the shutdown by aiohttp's shutdown timeout)."""
         self.prior_attached = False
         """Whether a dashboard in the proxy's process watched before the first stream."""
 
@@ -119,6 +122,13 @@ class EventLog:
     def latest(self) -> int:
         """The newest sequence number held (0 when empty)."""
         return self._seqs[-1] if self._seqs else 0
+
+    def close(self) -> None:
+        """End every stream (the proxy is stopping)."""
+        self.closing = True
+        if self._wake is not None:
+            self._wake.set()
+            self._wake = None
 
     def after(self, seq: int) -> list[Event]:
         """The events held after `seq`, oldest first."""
@@ -156,6 +166,10 @@ def install(app: web.Application, bus: EventBus, token: str,
     async def stop_listening(app: web.Application) -> None:
         stop()
 
+    async def end_streams(app: web.Application) -> None:
+        log.close()
+
+    app.on_shutdown.append(end_streams)
     app.on_cleanup.append(stop_listening)
     return log
 
@@ -217,7 +231,7 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
     log.watchers += 1
     state.hold_desk.attached = True  # a person is watching: held briefings wait for them
     try:
-        while True:
+        while not log.closing:
             if cursor and cursor < log.evicted_upto:  # this watcher fell behind the buffer
                 out.append(control_frame("gap", {"after": cursor, "oldest": log.oldest,
                                                  "missed_upto": log.evicted_upto,
@@ -228,9 +242,11 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
                 cursor = events[-1].seq
             await resp.write(b"".join(out) if out else b": keep-alive\n\n")
             out = []
-            if log.latest <= cursor:
+            if log.latest <= cursor and not log.closing:
                 await log.changed(KEEPALIVE_S)
             await asyncio.sleep(BATCH_S)
+        await resp.write_eof()
+        return resp
     finally:
         log.watchers -= 1
         if log.watchers == 0:
