@@ -8,9 +8,14 @@ in the session's next response."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
 
 from fusion_tui.config.tiers import TIERS, Tier
 from fusion_tui.council.hold import HoldDesk
@@ -69,11 +74,36 @@ class SessionSteering:
 
 @dataclass
 class InFlight:
-    """A request being served: its session and the task serving it."""
+    """A request being served: its session, the task serving it, and its body (read only
+    when a person drops it, to recognise the same request coming back)."""
 
     session_id: str
     task: asyncio.Task[object] | None
     dropped_by: str | None = None
+    body: Mapping[str, Any] | None = None
+
+
+DROP_STICKS_S = 120.0
+"""How long a dropped request stays dropped: the same conversation sent again by its
+session within this time (an SDK's retry, Claude Code's fallback from a failed stream to a
+non-streaming request) is refused the same way, without reaching an upstream."""
+
+
+def conversation_fingerprint(body: Mapping[str, Any]) -> bytes:
+    """What identifies a request's conversation whatever the transport options: a digest of
+    its `messages` (Anthropic, OpenAI Chat) or `input` (Responses). `stream`, `max_tokens`
+    and Claude Code's per-request billing line in `system` do not count."""
+    turns = body.get("messages", body.get("input"))
+    return hashlib.sha256(orjson.dumps(turns, option=orjson.OPT_SORT_KEYS)).digest()
+
+
+@dataclass(frozen=True)
+class StuckDrop:
+    """A dropped request's conversation, who dropped it, and until when it stays dropped."""
+
+    fingerprint: bytes
+    source: str
+    until: float
 
 
 class Controls:
@@ -81,7 +111,7 @@ class Controls:
 
     def __init__(self, upstream_ids: Iterable[str], pins: PinTable,
                  publish: Callable[[Event], None], hold_desk: HoldDesk,
-                 hold_mode: str = "off") -> None:
+                 hold_mode: str = "off", clock: Callable[[], float] = time.monotonic) -> None:
         self.upstream_ids = set(upstream_ids)
         self.pins = pins
         self.publish = publish
@@ -92,6 +122,9 @@ class Controls:
         self.council_globally: bool | None = None
         self.composition_globally = CouncilPlan()
         self.inflight: dict[str, InFlight] = {}
+        self.stuck: dict[str, StuckDrop] = {}
+        """Per session, the conversation a person dropped last (see DROP_STICKS_S)."""
+        self.clock = clock
         # Global acts are counted, not fanned out over the sessions: a session whose last
         # seen generation is behind the counter has global acts it has not been told about.
         self._generation = 0
@@ -288,8 +321,9 @@ class Controls:
             stances.update(plan.perspectives)
             steered.extend(a for a in plan.aspects() if a not in steered)
         advisors = self.advisors_for(session_id, dict.fromkeys(advisors))
+        order = CouncilPlan(["-"], {"-": "-"}, "-", {"-": "-"}).aspects()
         return Composition(advisors, judge, {a: stances[a] for a in advisors if a in stances},
-                           steered)
+                           [word for word in order if word in steered])
 
     def set_council(self, enabled: bool | None, session_id: str | None = None,
                     source: str = "ui") -> None:
@@ -330,9 +364,22 @@ class Controls:
 
     # --- in-flight requests ----------------------------------------------------------------
 
-    def track(self, request_id: str, session_id: str) -> None:
-        """Register the current task as serving `request_id`."""
-        self.inflight[request_id] = InFlight(session_id, asyncio.current_task())
+    def track(self, request_id: str, session_id: str,
+              body: Mapping[str, Any] | None = None) -> None:
+        """Register the current task as serving `request_id` (with its body)."""
+        self.inflight[request_id] = InFlight(session_id, asyncio.current_task(), body=body)
+
+    def dropped_before(self, session_id: str, body: Mapping[str, Any]) -> str | None:
+        """Who dropped this same conversation from this session a moment ago (its retry is
+        refused as the original was), else None. A different conversation from the session
+        means its client moved on: the drop is forgotten."""
+        stuck = self.stuck.get(session_id)
+        if stuck is None:
+            return None
+        if self.clock() > stuck.until or conversation_fingerprint(body) != stuck.fingerprint:
+            del self.stuck[session_id]
+            return None
+        return stuck.source
 
     def untrack(self, request_id: str) -> None:
         """The request is done."""
@@ -346,6 +393,11 @@ class Controls:
         if flight is None or flight.task is None:
             raise SteeringError(f"request {request_id} is not in flight")
         flight.dropped_by = source
+        if flight.body is not None and flight.session_id:
+            self.stuck[flight.session_id] = StuckDrop(conversation_fingerprint(flight.body),
+                                                      source, self.clock() + DROP_STICKS_S)
+            while len(self.stuck) > self._seen_max:
+                self.stuck.pop(next(iter(self.stuck)))
         flight.task.cancel(msg=f"dropped by {source}")
         self._applied("drop", request_id, "", flight.session_id, source)
 

@@ -466,3 +466,54 @@ def test_the_status_line_without_a_proxy_or_a_session() -> None:
         == "fusion: no session_id on stdin"
     assert cli_remote.statusline('{"session_id": "s"}', "http://127.0.0.1:9", None) \
         == "fusion: no control token (is the proxy running?)"
+
+
+async def test_fusion_tui_steer_applies_an_act(proxy: Proxy, monkeypatch, capsys) -> None:
+    from fusion_tui import cli
+
+    monkeypatch.setenv("FUSION_CONTROL_TOKEN", proxy.token)
+    await proxy.send()
+    code = await asyncio.to_thread(cli.main, ["steer", "--url", proxy.url, "--session",
+                                              SESSION, "--from-claude", "force_tier",
+                                              "tier=regular"])
+    assert code == 0
+    _, route, _ = await proxy.send()
+    assert field_of(route, "tier") == "regular" and "override:claude" in reasons(route)
+    code = await asyncio.to_thread(cli.main, ["steer", "--url", proxy.url, "swap_actor",
+                                              f"session={SESSION}", "upstream=ghost"])
+    assert code == cli_remote.EXIT_REFUSED
+    assert "refused: swap_actor refused: no upstream 'ghost'" in capsys.readouterr().err
+
+
+async def test_a_dropped_conversation_stays_dropped_when_it_comes_back(make_settings) -> None:
+    """Claude Code answers a failed stream by sending the same conversation again without
+    streaming: that retry is refused as the original was; the next conversation is served."""
+    runtime = Runtime(make_settings(upstreams=[sim("slow", first_token_ms=1000)]))
+    await runtime.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            proxy = Proxy(runtime, http)
+            body = {**ASK, "stream": True}
+            task = asyncio.ensure_future(http.post(
+                runtime.address + "/v1/messages", json=body,
+                headers={"x-fusion-session": SESSION}))
+            await _drop_first_request(proxy)
+            (await task).close()
+            again = {**ASK, "stream": False, "max_tokens": 20}
+            async with http.post(runtime.address + "/v1/messages", json=again,
+                                 headers={"x-fusion-session": SESSION}) as resp:
+                assert resp.status == 400
+                assert "dropped by a person" in (await resp.json())["error"]["message"]
+                assert resp.headers["x-fusion-route"].endswith("override:attach,dropped")
+            retry = [e for e in proxy.events if isinstance(e, RequestReceived)][-1]
+            assert not [e for e in proxy.events if e.kind == "route_chosen"
+                        and e.request_id == retry.request_id]  # no upstream was asked
+            moved_on = {**ASK, "messages": [{"role": "user", "content": "something else"}]}
+            async with http.post(runtime.address + "/v1/messages", json=moved_on,
+                                 headers={"x-fusion-session": SESSION}) as resp:
+                assert resp.status == 200
+            async with http.post(runtime.address + "/v1/messages", json=again,
+                                 headers={"x-fusion-session": SESSION}) as resp:
+                assert resp.status == 200  # the drop was forgotten once the client moved on
+    finally:
+        await runtime.stop()

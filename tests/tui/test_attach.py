@@ -209,3 +209,34 @@ async def test_a_proxy_restart_is_survived_with_a_visible_reconnect(
                          lambda: "after-restart" in attached.screen.model.sessions)
     finally:
         await restarted.stop()
+
+
+async def test_composing_the_council_from_the_attached_dashboard(attached: Attached) -> None:
+    """V: replace adv1 with spare in this session, then give adv2 a perspective everywhere;
+    the next council sits as composed and its route says so."""
+    await attached.press("V")
+    await attached.press("down", "enter")  # add, [replace], ...
+    await attached.press("enter")  # [in this session], everywhere
+    await attached.press("enter")  # [adv1], adv2
+    options = [oid for oid, _ in attached.app.screen.options]  # type: ignore[attr-defined]
+    await attached.press(*["down"] * options.index("spare"), "enter")
+    await wait_until(attached.pilot, lambda: any(
+        e.action == "replace_advisor" for e in attached.events
+        if e.kind == "steering_applied"))
+    await attached.press("V", *["down"] * 3, "enter")  # perspective
+    await attached.press("down", "enter")  # everywhere
+    await attached.press("down", "enter")  # adv2
+    await attached.press("enter")  # the first perspective
+    await wait_until(attached.pilot, lambda: any(
+        e.action == "set_perspective" for e in attached.events
+        if e.kind == "steering_applied"))
+    status, route = await attached.send(tools=True, headers=PLAN)
+    assert status == 200
+    council = [e for e in attached.events if isinstance(e, CouncilConvened)][-1]
+    assert council.advisors == ["spare", "adv2"]
+    assert council.perspectives == {"adv2": "adversarial reviewer: find what will break"}
+    assert "council_steered:replaced+perspective" in reasons(route)
+    status, route = await attached.send(tools=True, session="other", headers=PLAN)
+    council = [e for e in attached.events if isinstance(e, CouncilConvened)][-1]
+    assert council.advisors == ["adv1", "adv2"]  # the replacement was this session's only
+    assert "council_steered:perspective" in reasons(route)

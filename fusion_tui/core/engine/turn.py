@@ -105,8 +105,12 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
                          {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body})
     turn = Turn(client, dialect, state, body, facts, arrival.started)
     OUTGOING_DEPTH.set(_depth(headers) + 1)
-    state.controls.track(request_id, session_id)
+    state.controls.track(request_id, session_id, body)
     try:
+        again = state.controls.dropped_before(session_id, body) if session_id else None
+        if again is not None:  # a retry of what a person dropped: it stays dropped
+            await turn.dropped(again)
+            return
         try:
             plan = await plan_route(state, facts)
         except RequestRejected as exc:
@@ -363,11 +367,11 @@ class Turn:
         self.stage = "panel_answer"
         await self._relay(converted, plan.header_for(chosen.member, reason))
 
-    async def dropped(self) -> None:
-        """The answer to a request a person dropped from the dashboard: an error whose route
-        (the plan so far, or just the mode when none was made yet) ends in the reason
-        `override:<source>,dropped`."""
-        source = self.state.controls.dropped_by(self.facts.request_id) or "ui"
+    async def dropped(self, source: str | None = None) -> None:
+        """The answer to a request a person dropped from the dashboard (or to its retry,
+        `source` given): an error whose route (the plan so far, or just the mode when none
+        was made yet) ends in the reason `override:<source>,dropped`."""
+        source = source or self.state.controls.dropped_by(self.facts.request_id) or "ui"
         message = DROPPED_MESSAGE.format(source=source)
         if not self.opened and self.client.stream_started():
             self.opened = True  # dropped mid-relay: end the stream the client already has

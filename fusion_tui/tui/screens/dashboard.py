@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from fusion_tui.core.controls import SteeringError
 from fusion_tui.core.steering_api import Act, SteeringControls
 from fusion_tui.tui.room import Changes, RoomModel, TurnView
+from fusion_tui.tui.screens.compose import composer
 from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
 from fusion_tui.tui.screens.help import HelpScreen, key_rows
@@ -32,8 +33,8 @@ from fusion_tui.tui.widgets.council_room import CouncilRoom
 from fusion_tui.tui.widgets.session_list import SessionList
 
 STEERING = {"force_tier", "lock_tier", "swap_actor", "mute", "council", "council_global", "hold",
-            "pin", "drop"}
-GLOBAL = {"hold", "council", "council_global"}
+            "pin", "drop", "compose"}
+GLOBAL = {"hold", "council", "council_global", "compose"}
 """Steering that needs no selected session (`council` acts everywhere when none is)."""
 HELD = {"approve", "edit", "skip"}
 
@@ -60,6 +61,7 @@ class DashboardScreen(Screen[None]):
         Binding("l", "lock_tier", "Lock tier", id="tier_lock"),
         Binding("a", "swap_actor", "Swap actor", id="swap_actor"),
         Binding("v", "mute", "Mute advisor", id="mute_advisor"),
+        Binding("V", "compose", "Compose council", id="compose_council", show=False),
         Binding("c", "council", "Council on/off", id="council_toggle"),
         # the footer is full; `c` stands for both there, help lists this one
         Binding("C", "council_global", "Council everywhere", id="council_global", show=False),
@@ -317,6 +319,13 @@ class DashboardScreen(Screen[None]):
                         f"{'in ' + session if where else 'everywhere'}")
 
         self.app.push_screen(PickerScreen("mute or unmute an advisor", options), chosen)
+
+    def action_compose(self) -> None:
+        """Compose the council: add, replace, judge, perspective (fusion_tui.tui.screens.
+        compose), for the selected session or everywhere."""
+        ids = sorted(self._controls.upstream_ids)
+        advisors = list(self.info.advisors or ids)
+        composer(self, self._controls, self.selected or None, advisors, ids, self._steer)
 
     def action_council(self) -> None:
         """Councils on/off: for the selected session, or everywhere when none is selected."""
