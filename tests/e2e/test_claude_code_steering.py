@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fusion_tui import cli_remote
-from fusion_tui.events import Event, RequestReceived, SteeringApplied
+from fusion_tui.events import Event, RequestReceived, ResponseFinished, SteeringApplied
 from tests.e2e.claude_code import claude_bin, run_claude
 
 pytestmark = pytest.mark.e2e
@@ -58,11 +58,19 @@ async def test_a_dropped_request_stops_claude_code_without_a_retry(
                            timeout_s=120, env_extra={"CLAUDE_CODE_MAX_RETRIES": "3"})
     dropped = await dropper
     assert run.result.get("is_error") is True, run.result
-    assert "dropped by a person in the fusion-tui dashboard" in json.dumps(run.result)
+    assert "dropped by a person in the fusion-tui dashboard" in run.result["result"]
     turns = [e for e in messages_requests(events)
              if e.body and "say hello" in json.dumps(e.body.get("messages"))]
-    assert [e.request_id for e in turns] == [dropped]  # a 5xx would have come back 3 times
-
+    assert turns[0].request_id == dropped
+    # Claude Code falls back to a non-streaming request and retries that: each comes back
+    # at once with the same 400, and none reaches an upstream again
+    again = {e.request_id for e in turns[1:]}
+    assert all(not e.body.get("stream") for e in turns[1:])  # type: ignore[union-attr]
+    finished = {e.request_id: e for e in events if isinstance(e, ResponseFinished)}
+    answers = [(finished[r].status, finished[r].route) for r in again | {dropped}]
+    assert all(status == 400 and route.endswith("override:ui,dropped")
+               for status, route in answers), answers
+    assert not [e for e in events if e.kind == "route_chosen" and e.request_id in again]
 
 async def test_slash_commands_steer_claude_codes_own_session(
         make_settings, start_proxy, tmp_path: Path) -> None:

@@ -288,3 +288,5 @@ async def test_dropping_a_stream_mid_relay_ends_it_with_an_error_event(make_sett
     assert '"type":"invalid_request_error"' in reply.text
     assert ": x-fusion-route: mode=single; tier=-; served_by=slow; " \
            "reason=override:ui,dropped" in reply.text
+    finished = next(e for e in seen if e.kind == "response_finished")
+    assert finished.route.endswith("reason=override:ui,dropped")  # type: ignore[attr-defined]

@@ -214,6 +214,7 @@ class Turn:
         if not self.opened:
             self.client.fail(status, message, self._headers(route))
             return
+        self.route = route  # the recording says how it ended, as the stream's comment does
         await self.client.write(sse_comment(f"{ROUTE_HEADER}: {route}"))
         await self.client.write(self.dialect.stream_error(status, message))
         await self.client.end()
