@@ -95,9 +95,9 @@ def _request_log_line(event: Event) -> None:
 
 
 async def _serve(settings: Settings) -> None:
+    from fusion_tui.control_token import default_token_path
     from fusion_tui.runtime import Runtime
     from fusion_tui.server.auth import ExposureError
-    from fusion_tui.server.control_auth import default_token_path
 
     runtime = Runtime(settings, token_file=default_token_path())
     runtime.bus.listen(_request_log_line)

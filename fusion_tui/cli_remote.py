@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fusion_tui.remote.link import DEFAULT_URL
-
+DEFAULT_URL = "http://127.0.0.1:8787"
+"""Where `serve` and `run` listen by default (fusion_tui.remote.link says the same)."""
 URL_ENV = "FUSION_URL"
 STATUSLINE_TIMEOUT_S = 1.0
 """The status line gives up on the proxy after this long (Claude Code redraws it often)."""
@@ -39,7 +39,7 @@ def proxy_url(url: str | None, config: str | None) -> str:
 
 
 def _token(args: argparse.Namespace) -> str | None:
-    from fusion_tui.server.control_auth import read_token
+    from fusion_tui.control_token import read_token
 
     return read_token(Path(args.token_file) if getattr(args, "token_file", None) else None)
 

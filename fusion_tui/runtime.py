@@ -11,12 +11,12 @@ from pathlib import Path
 from aiohttp import web
 
 from fusion_tui.config import Settings
+from fusion_tui.control_token import load_or_create_token
 from fusion_tui.core.state import ProxyState
 from fusion_tui.events import EventBus
 from fusion_tui.routing import Router
 from fusion_tui.server import create_app
 from fusion_tui.server.auth import check_exposure
-from fusion_tui.server.control_auth import load_or_create_token
 from fusion_tui.sessions import SessionRecorder
 from fusion_tui.sessions.store import prune
 from fusion_tui.upstreams import build_upstreams

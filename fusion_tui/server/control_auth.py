@@ -7,63 +7,18 @@ a file only the user can read (`$XDG_STATE_HOME/fusion-tui/control.token`, mode 
 created by the first proxy that starts and reused by every later one (a restarted proxy
 keeps it, so an attached dashboard reconnects). `FUSION_CONTROL_TOKEN` overrides the file
 (a proxy on another machine, a service account). Clients send it as
-`Authorization: Bearer <token>` or `x-fusion-token`."""
+`Authorization: Bearer <token>` or `x-fusion-token`. Where the token lives:
+fusion_tui/control_token.py."""
 
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
-from pathlib import Path
 
 from aiohttp import web
 
 from fusion_tui.server.auth import CONTROL_PREFIXES, presented_key
 
-TOKEN_ENV = "FUSION_CONTROL_TOKEN"
 TOKEN_HEADER = "x-fusion-token"
-
-
-class ControlTokenError(RuntimeError):
-    """The token file cannot be read or written; the message says where and why."""
-
-
-def default_token_path() -> Path:
-    """`$XDG_STATE_HOME/fusion-tui/control.token` (`~/.local/state/...`)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "fusion-tui" / "control.token"
-
-
-def read_token(path: Path | None = None) -> str | None:
-    """The control token a client should send: `$FUSION_CONTROL_TOKEN`, else the file's
-    content, else None (no proxy has created one)."""
-    env = os.environ.get(TOKEN_ENV, "").strip()
-    if env:
-        return env
-    path = path or default_token_path()
-    try:
-        text = path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-    return text or None
-
-
-def load_or_create_token(path: Path | None = None) -> str:
-    """The proxy's control token: `$FUSION_CONTROL_TOKEN`, else the file's, else a new one
-    written to the file (0600, its folder 0700)."""
-    existing = read_token(path)
-    if existing:
-        return existing
-    path = path or default_token_path()
-    token = secrets.token_urlsafe(32)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(token + "\n")
-    except OSError as exc:
-        raise ControlTokenError(f"cannot write the control token to {path}: {exc}") from exc
-    return token
 
 
 def is_control_path(path: str) -> bool:

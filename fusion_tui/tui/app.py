@@ -16,10 +16,10 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from fusion_tui.config import Settings
+from fusion_tui.control_token import default_token_path
 from fusion_tui.core.steering_api import SteeringControls
 from fusion_tui.events import EventBus
 from fusion_tui.runtime import Runtime
-from fusion_tui.server.control_auth import default_token_path
 from fusion_tui.sessions.replay import Recording
 from fusion_tui.tui.bridge import FLUSH_HZ, EventBridge
 from fusion_tui.tui.screens import DashboardScreen

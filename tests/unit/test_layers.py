@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "fusion_tui"
 
 LAYERS: list[set[str]] = [
-    {"events", "config", "protocols"},
+    {"events", "config", "protocols", "control_token"},
     {"upstreams"},
     {"routing", "council"},
     {"core", "sessions"},
