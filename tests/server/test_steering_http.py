@@ -517,3 +517,23 @@ async def test_a_dropped_conversation_stays_dropped_when_it_comes_back(make_sett
                 assert resp.status == 200  # the drop was forgotten once the client moved on
     finally:
         await runtime.stop()
+
+
+async def test_several_dashboards_watch_one_proxy(proxy: Proxy) -> None:
+    async with proxy.http.get(proxy.url + "/fusion/events", headers=proxy.auth) as one:
+        await read_sse(one, bool)
+        async with proxy.http.get(proxy.url + "/fusion/events", headers=proxy.auth) as two:
+            await read_sse(two, bool)
+            sent = asyncio.ensure_future(proxy.send(session="both"))
+            done = [x for x in await asyncio.gather(*(read_sse(r, lambda f: any(
+                x.get("event") == "response_finished" for x in f)) for r in (one, two)))]
+            await sent
+            ids = [[f["id"] for f in frames if "id" in f] for frames in done]
+            assert ids[0] == ids[1] and ids[0]
+        # the second one closed: the first still follows, and the proxy still watches
+        assert proxy.runtime.state.hold_desk.attached
+        sent = asyncio.ensure_future(proxy.send(session="after"))
+        frames = await read_sse(one, lambda f: any(
+            x.get("event") == "response_finished" for x in f))
+        await sent
+        assert {f["data"]["session_id"] for f in frames if "id" in f} == {"after"}
