@@ -99,10 +99,15 @@ class EventLog:
         key = _status_key(event)
         if key is not None:
             self.status[key] = event
-        if self._seqs and event.seq <= self._seqs[-1]:
-            return  # another bus's event replayed into this one: out of order, not ours
-        self._seqs.append(event.seq)
-        self._events.append(_lean(event))
+        if self._seqs and event.seq < self._seqs[-1]:
+            # created before an event published ahead of it: kept in sequence order (a
+            # reader already past it would not see it; the engine publishes as it creates)
+            at = bisect.bisect_right(self._seqs, event.seq)
+            self._seqs.insert(at, event.seq)
+            self._events.insert(at, _lean(event))
+        else:
+            self._seqs.append(event.seq)
+            self._events.append(_lean(event))
         if len(self._seqs) > 2 * self.capacity:
             cut = len(self._seqs) - self.capacity
             self.evicted_upto = self._seqs[cut - 1]
