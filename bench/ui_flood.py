@@ -13,6 +13,12 @@ zero-delay simulated upstream, single routing): the flood runs in all three.
    terminal driver posts it; the time to its action handler is its latency.
 3. *no dashboard* again, so the spread between 1 and 3 shows the noise.
 
+With `--attach` a fourth phase runs between 2 and 3: *attached*, the dashboard in another
+process (`fusion-tui attach`: a headless `AttachedApp` started by this script) reading the
+proxy's `/fusion/events` stream, so the proxy's loop only encodes and writes the stream; the
+same key press is timed there, and the table gets a column per mode. Compare the ratios to
+*none* within one run: the machine's load moves the absolute numbers.
+
 Memory: resident size sampled through phase 2, and live objects (after a full collection)
 before and after it.
 """
@@ -22,8 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -279,6 +287,81 @@ async def phase_with_dashboard(runtime: Runtime, seconds: float, flood: Flood,
     return out
 
 
+ATTACHED_MARK = "ATTACHED-RESULT "
+
+
+async def attached_client(url: str, token: str, seconds: float) -> dict[str, Any]:
+    """Run a headless attached dashboard for `seconds` (in its own process), pressing `1`
+    every 0.4 s; what it handled and its key latencies."""
+    from fusion_tui.tui.attach import AttachedApp, connect
+
+    link, controls, info = await connect(url, token)
+    bus = EventBus()
+    bus.listen(controls.observe)
+    with tempfile.TemporaryDirectory() as folder:
+        app = AttachedApp(link, bus, controls, info, state_path=Path(folder) / "ui.json")
+        keys: list[float] = []
+        async with app.run_test(size=(140, 40)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, DashboardScreen)
+            pressed: list[float] = []
+            handler = screen.action_force_tier
+
+            def timed(tier: str) -> None:
+                if pressed:
+                    keys.append((time.perf_counter() - pressed.pop()) * 1000)
+                handler(tier)
+
+            screen.action_force_tier = timed  # type: ignore[method-assign]
+            started = time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                await asyncio.sleep(0.4)
+                if screen.selected and not pressed:
+                    key = events.Key("1", "1")
+                    key.set_sender(app)
+                    pressed.append(time.perf_counter())
+                    app.post_message(key)
+            await pilot.pause()
+            result = {"handled": app.bridge.events, "received": app.stream.received,
+                      "batches": app.bridge.batches, "keys": keys,
+                      "reconnects": app.stream.connects - 1}
+        await link.close()
+    return result
+
+
+async def phase_attached(runtime: Runtime, seconds: float, flood: Flood) -> dict[str, Any]:
+    """The flood and the client while a dashboard in another process reads the stream."""
+    from fusion_tui.server.events_stream import EVENT_LOG
+
+    log = runtime._runner.app[EVENT_LOG]  # type: ignore[union-attr]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.ui_flood", "--attached-client", runtime.address,
+        str(seconds + 1.0), env={**os.environ, "FUSION_CONTROL_TOKEN":
+                                 runtime.state.control_token},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    for _ in range(3000):  # the attached app starts (imports, first frame) and connects
+        if log.watchers:
+            break
+        await asyncio.sleep(0.01)
+    counted = Counter()
+    stop_counting = runtime.bus.listen(counted)
+    stop = asyncio.Event()
+    async with asyncio.TaskGroup() as group:
+        group.create_task(flood.run(stop))
+        lat = group.create_task(client_latencies(runtime.address, stop, 0.02))
+        lag = group.create_task(loop_lag(stop))
+        await asyncio.sleep(seconds)
+        stop.set()
+    stop_counting()
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    lines = [ln for ln in out.decode().splitlines() if ln.startswith(ATTACHED_MARK)]
+    if proc.returncode or not lines:
+        raise SystemExit(f"the attached dashboard failed ({proc.returncode}): "
+                         f"{err.decode()[-2000:]}")
+    client = json.loads(lines[-1].removeprefix(ATTACHED_MARK))
+    return {"proxy": lat.result(), "lag": lag.result(), "published": counted.n, **client}
+
+
 def rss_mb() -> float:
     """Resident memory of this process in MB (Linux /proc; max RSS elsewhere)."""
     try:
@@ -299,8 +382,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run(seconds: float, tokens_per_s: float, requests_per_s: float,
-              turn_s: float) -> list[tuple[str, str, str]]:
-    """All three phases; the rows of the table (metric, value, target)."""
+              turn_s: float, attach: bool = False) -> list[tuple[str, str, str]]:
+    """All phases; the rows of the table (metric, value, target)."""
     with tempfile.TemporaryDirectory() as folder:
         settings = bench_settings(Path(folder))
         runtime = Runtime(settings)
@@ -310,6 +393,7 @@ async def run(seconds: float, tokens_per_s: float, requests_per_s: float,
             tune_gc()  # as run_dashboard does
             before = await phase_without_dashboard(runtime, seconds / 2, flood)
             ui = await phase_with_dashboard(runtime, seconds, flood, settings, Path(folder))
+            attached = await phase_attached(runtime, seconds, flood) if attach else None
             after = await phase_without_dashboard(runtime, seconds / 2, flood)
         finally:
             await runtime.stop()
@@ -319,7 +403,7 @@ async def run(seconds: float, tokens_per_s: float, requests_per_s: float,
     keys = ui["keys"]
     rss = ui["rss"]
     quarters = (len(rss) // 4, len(rss) // 2, len(rss) - 1)
-    return [
+    rows = [
         ("events/s published", f"{rate:,.0f}",
          f"{len(ADVISORS)}x{tokens_per_s:.0f} tok/s + {requests_per_s:.0f} req/s x5"),
         ("events/s handled", f"{ui['handled'] / ui['elapsed']:,.0f}", "= published"),
@@ -344,6 +428,29 @@ async def run(seconds: float, tokens_per_s: float, requests_per_s: float,
          f"{pct(plain, 0.5):.2f} / {pct(plain, 0.9):.2f} ms (n={len(plain)})", ""),
         ("noise (p50 before vs after)", f"{noise:.2f} ms", ""),
     ]
+    if attached is not None:
+        base50, base90 = pct(plain, 0.5), pct(plain, 0.9)
+        akeys = attached["keys"]
+        rows += [
+            ("attached: events published / received / handled",
+             f"{attached['published']:,} / {attached['received']:,} / {attached['handled']:,}",
+             "published <= received (its replay adds the backlog)"),
+            ("attached: reconnects", f"{attached['reconnects']}", "0"),
+            ("attached: key press p50 / max", f"{pct(akeys, 0.5):.0f} / "
+             f"{max(akeys, default=-1):.0f} ms ({len(akeys)} presses)", "< 100 ms"),
+            ("loop lag p50 / p99, attached", f"{pct(attached['lag'], 0.5):.1f} / "
+             f"{pct(attached['lag'], 0.99):.1f} ms", ""),
+            ("proxy latency p50 / p90, attached",
+             f"{pct(attached['proxy'], 0.5):.2f} / {pct(attached['proxy'], 0.9):.2f} ms "
+             f"(n={len(attached['proxy'])})", "= none, within noise"),
+            ("proxy p90 / none's p90: dashboard, attached",
+             f"{pct(ui['proxy'], 0.9) / base90:.2f}x, "
+             f"{pct(attached['proxy'], 0.9) / base90:.2f}x", "1.00x"),
+            ("proxy p50 / none's p50: dashboard, attached",
+             f"{pct(ui['proxy'], 0.5) / base50:.2f}x, "
+             f"{pct(attached['proxy'], 0.5) / base50:.2f}x", "1.00x"),
+        ]
+    return rows
 
 
 def main() -> None:
@@ -357,8 +464,19 @@ def main() -> None:
                         help="feed requests a second (five events each)")
     parser.add_argument("--turn-s", type=float, default=5.0,
                         help="a new council turn this often")
+    parser.add_argument("--attach", action="store_true",
+                        help="also measure a dashboard attached from another process")
+    parser.add_argument("--attached-client", nargs=2, metavar=("URL", "SECONDS"),
+                        help=argparse.SUPPRESS)  # the attached phase's own process
     args = parser.parse_args()
-    rows = asyncio.run(run(args.seconds, args.tokens_per_s, args.requests_per_s, args.turn_s))
+    if args.attached_client:
+        url, secs = args.attached_client
+        result = asyncio.run(attached_client(url, os.environ["FUSION_CONTROL_TOKEN"],
+                                             float(secs)))
+        print(ATTACHED_MARK + json.dumps(result))
+        return
+    rows = asyncio.run(run(args.seconds, args.tokens_per_s, args.requests_per_s, args.turn_s,
+                           args.attach))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     widths = [max(w, len(h)) for w, h in zip(widths, ("metric", "value", "target"),
                                             strict=True)]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import orjson
 import yaml
 
-from fusion_tui import __version__, cli_init, cli_model, cli_routing
+from fusion_tui import __version__, cli_init, cli_model, cli_remote, cli_routing
 from fusion_tui.config import ConfigError, Settings, load_settings, paths, resolve_config_path
 from fusion_tui.config.loader import config_search_note
 from fusion_tui.evals import cli as evals_cli
@@ -105,10 +105,11 @@ def _request_log_line(event: Event) -> None:
 
 
 async def _serve(settings: Settings) -> None:
+    from fusion_tui.control_token import default_token_path
     from fusion_tui.runtime import Runtime
     from fusion_tui.server.auth import ExposureError
 
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, token_file=default_token_path())
     runtime.bus.listen(_request_log_line)
     try:
         address = await runtime.start()
@@ -341,6 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(agent, add_help=False,
                        help=f"start {agent} pointed at the proxy (arguments pass through; "
                             f"--launcher-help)")
+    cli_remote.register(sub)
     parser.set_defaults(func=cmd_run, config=None, allow_remote_without_auth=False)
     return parser
 
@@ -371,6 +373,8 @@ def cmd_auth_codex(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `fusion-tui` command."""
     words = list(sys.argv[1:] if argv is None else argv)
+    if words[:2] == ["claude", "install-commands"]:
+        return cli_remote.cmd_install_commands(words[2:])
     if words and words[0] in ("claude", "codex"):  # their arguments go to the agent
         from fusion_tui import launch
 

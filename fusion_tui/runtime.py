@@ -6,10 +6,12 @@ It sits above the HTTP server and below the dashboard and the CLI, which choose 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from aiohttp import web
 
 from fusion_tui.config import Settings
+from fusion_tui.control_token import load_or_create_token
 from fusion_tui.core.state import ProxyState
 from fusion_tui.events import EventBus
 from fusion_tui.routing import Router
@@ -27,11 +29,15 @@ class Runtime:
     """The proxy's lifetime: build the app, load the classifier (smart routing), listen,
     record sessions, stop cleanly."""
 
-    def __init__(self, settings: Settings, bus: EventBus | None = None) -> None:
+    def __init__(self, settings: Settings, bus: EventBus | None = None,
+                 token_file: Path | None = None) -> None:
         self.settings = settings
         self.bus = bus or EventBus()
         self.state = ProxyState(settings=settings, bus=self.bus,
                                 upstreams=build_upstreams(settings), router=Router(settings))
+        self.token_file = token_file
+        """Where the control token is kept (None: a token for this process only, in
+        `state.control_token`; tests use that)."""
         if settings.routing.mode == "smart":
             from fusion_tui.routing.gate import GateService
 
@@ -55,6 +61,8 @@ class Runtime:
         """Start loading the classifier (in the background) and listen; returns the address.
         Raises ExposureError before listening if that would expose the proxy unprotected."""
         check_exposure(self.settings)
+        if self.token_file is not None:
+            self.state.control_token = load_or_create_token(self.token_file)
         if self.state.gate is not None:
             self.state.gate.start()
         app = create_app(self.state)

@@ -11,7 +11,8 @@ BINDING_IDS: tuple[str, ...] = (
     "quit", "theme",
     # the live dashboard
     "tier_compact", "tier_regular", "tier_plan", "tier_auto", "tier_lock", "swap_actor",
-    "mute_advisor", "council_toggle", "council_global", "hold_toggle", "briefing_approve",
+    "mute_advisor", "compose_council", "council_toggle", "council_global", "hold_toggle",
+    "briefing_approve",
     "briefing_edit", "briefing_skip", "pin_toggle", "drop_request", "filter", "feed_scope",
     "sessions", "help", "view_toggle",
     # replay

@@ -8,9 +8,14 @@ in the session's next response."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
 
 from fusion_tui.config.tiers import TIERS, Tier
 from fusion_tui.council.hold import HoldDesk
@@ -25,6 +30,36 @@ class SteeringError(ValueError):
 
 
 @dataclass
+class CouncilPlan:
+    """How a person composed the council (for one session, or everywhere): advisors added
+    from any configured upstream, advisors replaced by others, the judge, perspectives."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: dict[str, str] = field(default_factory=dict)
+    """advisor -> the upstream sitting in its place."""
+    judge: str | None = None
+    perspectives: dict[str, str] = field(default_factory=dict)
+
+    def aspects(self) -> list[str]:
+        """What this plan changes, as route-reason words (added, replaced, judge,
+        perspective)."""
+        return [word for word, on in (("added", self.added), ("replaced", self.replaced),
+                                      ("judge", self.judge), ("perspective", self.perspectives))
+                if on]
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The council a session gets: advisors in order, the judge, each advisor's perspective
+    and what a person changed (`steered`: route-reason words, empty when nothing)."""
+
+    advisors: list[str]
+    judge: str | None
+    perspectives: dict[str, str]
+    steered: list[str]
+
+
+@dataclass
 class SessionSteering:
     """What a person set for one session."""
 
@@ -34,15 +69,41 @@ class SessionSteering:
     muted: set[str] = field(default_factory=set)
     council: bool | None = None
     note: str | None = None
+    composition: CouncilPlan = field(default_factory=CouncilPlan)
 
 
 @dataclass
 class InFlight:
-    """A request being served: its session and the task serving it."""
+    """A request being served: its session, the task serving it, and its body (read only
+    when a person drops it, to recognise the same request coming back)."""
 
     session_id: str
     task: asyncio.Task[object] | None
     dropped_by: str | None = None
+    body: Mapping[str, Any] | None = None
+
+
+DROP_STICKS_S = 120.0
+"""How long a dropped request stays dropped: the same conversation sent again by its
+session within this time (an SDK's retry, Claude Code's fallback from a failed stream to a
+non-streaming request) is refused the same way, without reaching an upstream."""
+
+
+def conversation_fingerprint(body: Mapping[str, Any]) -> bytes:
+    """What identifies a request's conversation whatever the transport options: a digest of
+    its `messages` (Anthropic, OpenAI Chat) or `input` (Responses). `stream`, `max_tokens`
+    and Claude Code's per-request billing line in `system` do not count."""
+    turns = body.get("messages", body.get("input"))
+    return hashlib.sha256(orjson.dumps(turns, option=orjson.OPT_SORT_KEYS)).digest()
+
+
+@dataclass(frozen=True)
+class StuckDrop:
+    """A dropped request's conversation, who dropped it, and until when it stays dropped."""
+
+    fingerprint: bytes
+    source: str
+    until: float
 
 
 class Controls:
@@ -50,7 +111,7 @@ class Controls:
 
     def __init__(self, upstream_ids: Iterable[str], pins: PinTable,
                  publish: Callable[[Event], None], hold_desk: HoldDesk,
-                 hold_mode: str = "off") -> None:
+                 hold_mode: str = "off", clock: Callable[[], float] = time.monotonic) -> None:
         self.upstream_ids = set(upstream_ids)
         self.pins = pins
         self.publish = publish
@@ -59,7 +120,11 @@ class Controls:
         self.sessions: dict[str, SessionSteering] = {}
         self.muted_globally: set[str] = set()
         self.council_globally: bool | None = None
+        self.composition_globally = CouncilPlan()
         self.inflight: dict[str, InFlight] = {}
+        self.stuck: dict[str, StuckDrop] = {}
+        """Per session, the conversation a person dropped last (see DROP_STICKS_S)."""
+        self.clock = clock
         # Global acts are counted, not fanned out over the sessions: a session whose last
         # seen generation is behind the counter has global acts it has not been told about.
         self._generation = 0
@@ -179,6 +244,87 @@ class Controls:
                                        if session_id in self.sessions else set())
         return [a for a in pool if a not in muted]
 
+    def _plan(self, session_id: str | None) -> CouncilPlan:
+        return self._session(session_id).composition if session_id else self.composition_globally
+
+    def add_advisor(self, advisor: str, session_id: str | None = None,
+                    source: str = "ui") -> None:
+        """Seat any configured upstream on the council (and unmute it at the same scope)."""
+        self._check_upstream(advisor)
+        plan = self._plan(session_id)
+        if advisor not in plan.added:
+            plan.added.append(advisor)
+        (self._session(session_id).muted if session_id else self.muted_globally).discard(advisor)
+        self._applied("add_advisor", advisor, session_id or "global", session_id or "", source)
+
+    def remove_advisor(self, advisor: str, session_id: str | None = None,
+                       source: str = "ui") -> None:
+        """Undo an addition or a replacement of `advisor` at this scope."""
+        plan = self._plan(session_id)
+        if advisor not in plan.added and advisor not in plan.replaced.values():
+            raise SteeringError(f"{advisor} was not added to the council "
+                                f"{'of ' + session_id if session_id else 'everywhere'}")
+        plan.added = [a for a in plan.added if a != advisor]
+        plan.replaced = {old: new for old, new in plan.replaced.items() if new != advisor}
+        self._applied("remove_advisor", advisor, session_id or "global", session_id or "",
+                      source)
+
+    def replace_advisor(self, advisor: str, by: str, session_id: str | None = None,
+                        source: str = "ui") -> None:
+        """`by` sits where `advisor` sat (any configured upstream)."""
+        self._check_upstream(advisor)
+        self._check_upstream(by)
+        if advisor == by:
+            raise SteeringError("an advisor cannot replace itself")
+        self._plan(session_id).replaced[advisor] = by
+        self._applied("replace_advisor", advisor, f"{by} {session_id or 'global'}",
+                      session_id or "", source)
+
+    def set_judge(self, judge: str | None, session_id: str | None = None,
+                  source: str = "ui") -> None:
+        """The judge that writes the briefing (None: the configured judge pool again)."""
+        if judge is not None:
+            self._check_upstream(judge)
+        self._plan(session_id).judge = judge
+        self._applied("set_judge", judge or "configured", session_id or "global",
+                      session_id or "", source)
+
+    def set_perspective(self, advisor: str, perspective: str | None,
+                        session_id: str | None = None, source: str = "ui") -> None:
+        """Give an advisor a stance (None or empty: the configured one again)."""
+        self._check_upstream(advisor)
+        plan = self._plan(session_id)
+        if perspective and perspective.strip():
+            plan.perspectives[advisor] = perspective.strip()[:500]
+        else:
+            plan.perspectives.pop(advisor, None)
+        self._applied("set_perspective", advisor, session_id or "global", session_id or "",
+                      source)
+
+    def compose(self, session_id: str, pool: Iterable[str], judges: Iterable[str],
+                perspectives: dict[str, str]) -> Composition:
+        """The council for the session's next tool turn: the configured `pool` with every
+        replacement and addition applied (global first, then the session's), muted advisors
+        left out; the judge a person chose, else the first of `judges`; `perspectives` (the
+        configured ones) overlaid by the steered ones."""
+        steering = self.sessions.get(session_id)
+        plans = [self.composition_globally] + ([steering.composition] if steering else [])
+        advisors = list(pool)
+        judge = next(iter(judges), None)
+        stances = dict(perspectives)
+        steered: list[str] = []
+        for plan in plans:
+            for old, new in plan.replaced.items():
+                advisors = [new if a == old else a for a in advisors]
+            advisors.extend(a for a in plan.added if a not in advisors)
+            judge = plan.judge or judge
+            stances.update(plan.perspectives)
+            steered.extend(a for a in plan.aspects() if a not in steered)
+        advisors = self.advisors_for(session_id, dict.fromkeys(advisors))
+        order = CouncilPlan(["-"], {"-": "-"}, "-", {"-": "-"}).aspects()
+        return Composition(advisors, judge, {a: stances[a] for a in advisors if a in stances},
+                           [word for word in order if word in steered])
+
     def set_council(self, enabled: bool | None, session_id: str | None = None,
                     source: str = "ui") -> None:
         """Council on/off for a session or globally (None: follow the config)."""
@@ -218,9 +364,22 @@ class Controls:
 
     # --- in-flight requests ----------------------------------------------------------------
 
-    def track(self, request_id: str, session_id: str) -> None:
-        """Register the current task as serving `request_id`."""
-        self.inflight[request_id] = InFlight(session_id, asyncio.current_task())
+    def track(self, request_id: str, session_id: str,
+              body: Mapping[str, Any] | None = None) -> None:
+        """Register the current task as serving `request_id` (with its body)."""
+        self.inflight[request_id] = InFlight(session_id, asyncio.current_task(), body=body)
+
+    def dropped_before(self, session_id: str, body: Mapping[str, Any]) -> str | None:
+        """Who dropped this same conversation from this session a moment ago (its retry is
+        refused as the original was), else None. A different conversation from the session
+        means its client moved on: the drop is forgotten."""
+        stuck = self.stuck.get(session_id)
+        if stuck is None:
+            return None
+        if self.clock() > stuck.until or conversation_fingerprint(body) != stuck.fingerprint:
+            del self.stuck[session_id]
+            return None
+        return stuck.source
 
     def untrack(self, request_id: str) -> None:
         """The request is done."""
@@ -234,6 +393,11 @@ class Controls:
         if flight is None or flight.task is None:
             raise SteeringError(f"request {request_id} is not in flight")
         flight.dropped_by = source
+        if flight.body is not None and flight.session_id:
+            self.stuck[flight.session_id] = StuckDrop(conversation_fingerprint(flight.body),
+                                                      source, self.clock() + DROP_STICKS_S)
+            while len(self.stuck) > self._seen_max:
+                self.stuck.pop(next(iter(self.stuck)))
         flight.task.cancel(msg=f"dropped by {source}")
         self._applied("drop", request_id, "", flight.session_id, source)
 

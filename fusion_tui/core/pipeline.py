@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tui.config.tiers import TIER_RANK, Tier
@@ -132,6 +132,10 @@ class CouncilCall:
     advisors: list[str]
     judge: str | None
     reason: str = ""
+    perspectives: dict[str, str] = field(default_factory=dict)
+    """Each advisor's stance: the configured ones overlaid by what a person set."""
+    steered: list[str] = field(default_factory=list)
+    """What a person changed in this council (added, replaced, judge, perspective)."""
 
 
 def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
@@ -156,10 +160,12 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
     pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
     pool = [a for a in pool if not state.settings.council.advisors.get(a)
             or not state.settings.council.advisors[a].muted]
-    advisors = state.controls.advisors_for(facts.session_id, pool)
-    advisors = [a for a in advisors if state.breakers.allows(a)]
+    configured = {a: s.perspective for a, s in cfg.advisors.items() if s.perspective}
     judges = [j for j in state.settings.pools.judge if state.breakers.allows(j)]
-    judge = judges[0] if judges else None
+    composed = state.controls.compose(facts.session_id, pool, judges, configured)
+    advisors = [a for a in composed.advisors if state.breakers.allows(a)]
+    judge = composed.judge if composed.judge and state.breakers.allows(composed.judge) else (
+        judges[0] if judges else None)
     reason = ""
     near = spend.council_budget_note(state, facts)
     if near:
@@ -172,7 +178,8 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
         state.publish(CouncilSkipped(session_id=facts.session_id,
                                      request_id=facts.request_id, reason=reason))
         return CouncilCall(False, [], None, f"council_skipped:{reason}")
-    return CouncilCall(True, advisors, judge)
+    return CouncilCall(True, advisors, judge, perspectives=composed.perspectives,
+                       steered=composed.steered)
 
 
 async def call_upstreams(state: ProxyState, facts: RequestFacts, plan: RoutePlan,

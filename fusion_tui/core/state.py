@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -39,6 +40,8 @@ class ProxyState:
     version: str = __version__
     started: float = field(default_factory=time.time)
     hold_desk: HoldDesk = field(default_factory=HoldDesk)
+    control_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    """Who may watch and steer over HTTP (the runtime reads it from the token file)."""
     breakers: CircuitBreakers = field(init=False)
     controls: Controls = field(init=False)
     costs: CostBook = field(init=False)

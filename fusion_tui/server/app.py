@@ -7,7 +7,16 @@ from typing import Any
 from aiohttp import web
 
 from fusion_tui.core.state import ProxyState
-from fusion_tui.server import chat, explain, info, messages, responses, spend
+from fusion_tui.server import (
+    chat,
+    events_stream,
+    explain,
+    info,
+    messages,
+    responses,
+    spend,
+    steering,
+)
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.auth import auth_middleware, client_key
 from fusion_tui.server.errors import error_middleware
@@ -36,6 +45,8 @@ def create_app(state: ProxyState) -> web.Application:
     app.router.add_get("/v1/models/{model_id}", info.get_model)
     app.router.add_post("/fusion/route", explain.explain_route)
     app.router.add_get("/fusion/sessions", spend.sessions)
+    events_stream.install(app, state.bus, state.control_token)
+    steering.install(app, state.bus)
 
     async def close_upstreams(app: web.Application) -> None:
         for upstream in state.upstreams.values():

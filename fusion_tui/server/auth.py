@@ -15,6 +15,9 @@ from fusion_tui.server.errors import Handler, error_for
 AUTHENTICATED = web.RequestKey("authenticated", bool)
 """Set on every request: whether it presented the client key."""
 
+CONTROL_PREFIXES = ("/fusion/events", "/fusion/steer", "/fusion/sessions/")
+"""Watching and steering: guarded by the control token (server/control_auth.py), not the key."""
+
 # Probes that answer without a key: liveness only (/health says no more than "ok").
 OPEN_PATHS = frozenset({"/", "/api/hello", "/health"})
 
@@ -83,6 +86,8 @@ def auth_middleware(key: str) -> Middleware:
 
     @web.middleware
     async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIXES):  # the control token guards these
+            return await handler(request)
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
             request[AUTHENTICATED] = hmac.compare_digest(_presented(request), expected)
             return await handler(request)

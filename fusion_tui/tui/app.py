@@ -19,7 +19,8 @@ from textual.message_pump import MessagePump
 from textual.screen import Screen
 
 from fusion_tui.config import Settings
-from fusion_tui.core.controls import Controls
+from fusion_tui.control_token import default_token_path
+from fusion_tui.core.steering_api import SteeringControls
 from fusion_tui.events import EventBus
 from fusion_tui.runtime import Runtime
 from fusion_tui.sessions.replay import Recording
@@ -59,7 +60,7 @@ class FusionApp(App[None]):
     ]
 
     def __init__(self, bus: EventBus, runtime: Runtime | None = None,
-                 info: StatusInfo | None = None, *, controls: Controls | None = None,
+                 info: StatusInfo | None = None, *, controls: SteeringControls | None = None,
                  max_rows: int = 500, flush_hz: float = FLUSH_HZ, error_hold_s: float = 2.0,
                  themes_dir: Path = THEMES_DIR, user_themes_dir: Path | None = None,
                  config_file: Path | None = None, notices: Sequence[str] = (),
@@ -275,7 +276,7 @@ def run_dashboard(settings: Settings,
     is restored).
     """
     try:
-        runtime = Runtime(settings)
+        runtime = Runtime(settings, token_file=default_token_path())
     except Exception as exc:  # e.g. the sessions folder cannot be created
         sys.stderr.write(f"fusion-tui: cannot set up the proxy: {exc}\n")
         return EXIT_START_FAILED

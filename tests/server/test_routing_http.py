@@ -261,9 +261,10 @@ async def test_dropping_a_slow_request_answers_its_client_with_the_reason(make_s
     request_id = await wait_for_route(seen)
     runtime.state.controls.drop(request_id)
     reply = await asyncio.wait_for(task, 5)
-    assert reply.status == 500
+    assert reply.status == 400  # not a 5xx: clients would retry it
     assert reply.json()["type"] == "error"
-    assert "dropped by the operator" in reply.json()["error"]["message"]
+    assert reply.json()["error"]["type"] == "invalid_request_error"
+    assert "dropped by a person in the fusion-tui dashboard" in reply.json()["error"]["message"]
     assert reply.headers["x-fusion-route"] == (
         "mode=single; tier=-; served_by=slow; reason=override:ui,dropped")
     finished = next(e for e in seen if e.kind == "response_finished")
@@ -283,6 +284,9 @@ async def test_dropping_a_stream_mid_relay_ends_it_with_an_error_event(make_sett
     runtime.state.controls.drop(request_id)
     reply = await asyncio.wait_for(task, 5)
     assert reply.status == 200 and reply.text.startswith("event: message_start")
-    assert "event: error" in reply.text and "dropped by the operator" in reply.text
+    assert "event: error" in reply.text and "dropped by a person" in reply.text
+    assert '"type":"invalid_request_error"' in reply.text
     assert ": x-fusion-route: mode=single; tier=-; served_by=slow; " \
            "reason=override:ui,dropped" in reply.text
+    finished = next(e for e in seen if e.kind == "response_finished")
+    assert finished.route.endswith("reason=override:ui,dropped")  # type: ignore[attr-defined]

@@ -157,6 +157,7 @@ def opens_picker(title: str) -> Scenario:
 LIVE["tier_lock"] = opens_picker(f"lock {SESSION} at")
 LIVE["swap_actor"] = opens_picker(f"actor for {SESSION}")
 LIVE["mute_advisor"] = opens_picker("mute or unmute")
+LIVE["compose_council"] = opens_picker(f"compose the council of {SESSION}")
 
 
 @live("council_toggle")

@@ -327,10 +327,10 @@ async def test_drop_asks_then_the_in_flight_request_ends_as_dropped(live: Live) 
     assert not task.done()
     await live.press("x", "y")
     reply = await asyncio.wait_for(task, 10)
-    assert reply.status == 500
-    assert "dropped by the operator" in json.dumps(reply.body)
+    assert reply.status == 400
+    assert "dropped by a person in the fusion-tui dashboard" in json.dumps(reply.body)
     assert {"override:ui", "dropped"} <= set(reasons(reply.route))
-    await wait_until(live.pilot, lambda: any(e.request_id == rid and e.status == 500
+    await wait_until(live.pilot, lambda: any(e.request_id == rid and e.status == 400
                                              for e in live.seen(ResponseFinished)))
     await live.steered(f"drop {rid}")
     assert not live.runtime.state.controls.inflight

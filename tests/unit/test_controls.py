@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fusion_tui.core.controls import Controls, SteeringError
+from fusion_tui.core.controls import DROP_STICKS_S, Controls, InFlight, SteeringError
 from fusion_tui.council.hold import HoldDesk
 from fusion_tui.events import Event, SteeringApplied
 from fusion_tui.routing.router import PinTable
@@ -136,3 +136,74 @@ def test_the_seen_table_is_bounded() -> None:
         assert ctl.take_note(session) == "override:ui"
     assert len(ctl._seen) == 2
     assert ctl.take_note("s3") is None
+
+
+def composing() -> Controls:
+    return Controls(["a1", "a2", "x", "y", "j1", "j2"], PinTable(), lambda e: None, HoldDesk())
+
+
+def test_compose_applies_global_then_session_changes() -> None:
+    ctl = composing()
+    plain = ctl.compose("s", ["a1", "a2"], ["j1"], {"a1": "configured"})
+    assert (plain.advisors, plain.judge, plain.perspectives, plain.steered) == (
+        ["a1", "a2"], "j1", {"a1": "configured"}, [])
+    ctl.add_advisor("x")  # everywhere
+    ctl.replace_advisor("a1", "y", "s")  # this session
+    ctl.set_perspective("a2", "  skeptic  ", "s")
+    ctl.set_judge("j2", "s")
+    got = ctl.compose("s", ["a1", "a2"], ["j1"], {"a1": "configured"})
+    assert got.advisors == ["y", "a2", "x"]
+    assert got.judge == "j2"
+    assert got.perspectives == {"a2": "skeptic"}  # a1 left, its stance with it
+    assert got.steered == ["added", "replaced", "judge", "perspective"]
+    other = ctl.compose("t", ["a1", "a2"], ["j1"], {})
+    assert (other.advisors, other.judge, other.steered) == (["a1", "a2", "x"], "j1", ["added"])
+
+
+def test_mute_wins_over_an_addition_and_adding_unmutes() -> None:
+    ctl = composing()
+    ctl.add_advisor("x", "s")
+    ctl.mute_advisor("x", True, "s")
+    assert ctl.compose("s", ["a1"], [], {}).advisors == ["a1"]
+    ctl.add_advisor("x", "s")
+    assert ctl.compose("s", ["a1"], [], {}).advisors == ["a1", "x"]
+
+
+def test_composition_refusals_and_undo() -> None:
+    ctl = composing()
+    with pytest.raises(SteeringError, match="no upstream 'ghost'"):
+        ctl.add_advisor("ghost")
+    with pytest.raises(SteeringError, match="cannot replace itself"):
+        ctl.replace_advisor("a1", "a1")
+    with pytest.raises(SteeringError, match="was not added"):
+        ctl.remove_advisor("x", "s")
+    ctl.replace_advisor("a1", "x", "s")
+    ctl.remove_advisor("x", "s")
+    assert ctl.compose("s", ["a1", "a2"], ["j1"], {}).advisors == ["a1", "a2"]
+    ctl.set_judge("j2")
+    ctl.set_judge(None)
+    assert ctl.compose("s", ["a1"], ["j1"], {}).judge == "j1"
+
+
+async def test_a_dropped_conversation_is_refused_again_until_the_client_moves_on() -> None:
+    now = [100.0]
+    ctl = Controls(["a"], PinTable(), lambda e: None, HoldDesk(), clock=lambda: now[0])
+    body = {"messages": [{"role": "user", "content": "hi"}], "stream": True}
+
+    async def serve() -> None:
+        await asyncio.sleep(10)
+
+    task = asyncio.ensure_future(serve())
+    await asyncio.sleep(0)
+    ctl.inflight["r1"] = InFlight("s", task, body=body)
+    ctl.drop("r1", source="attach")
+    retry = {**body, "stream": False, "max_tokens": 7}
+    assert ctl.dropped_before("s", retry) == "attach"
+    assert ctl.dropped_before("other", retry) is None
+    now[0] += DROP_STICKS_S + 1
+    assert ctl.dropped_before("s", retry) is None  # expired, and forgotten
+    ctl.inflight["r2"] = InFlight("s", asyncio.ensure_future(serve()), body=body)
+    ctl.drop("r2")
+    assert ctl.dropped_before("s", {"messages": [{"role": "user", "content": "new"}]}) is None
+    assert ctl.dropped_before("s", retry) is None  # the client moved on: forgotten
+    await asyncio.sleep(0)

@@ -14,19 +14,22 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "fusion_tui"
 
 LAYERS: list[set[str]] = [
-    {"events", "config", "protocols"},
+    {"events", "config", "protocols", "control_token"},
     {"upstreams"},
     {"routing", "council"},
     {"core", "sessions"},
     {"server"},
     {"runtime"},
-    {"demo"},
-    {"tui", "cli_routing", "cli_init", "cli_model", "launch"},
+    {"demo", "remote"},
+    {"tui", "cli_routing", "cli_init", "cli_model", "launch", "evals"},
+    {"cli_remote"},
     {"cli"},
 ]
 """Bottom up. `runtime` (start-up wiring: the app, the runner, the recorder) sits above the
 server and below the dashboard, which hosts the proxy on its own event loop; `demo` (a
-scripted client against a running proxy) is what the dashboard's demo mode plays."""
+scripted client against a running proxy) is what the dashboard's demo mode plays; `remote`
+(the HTTP client of a running proxy: its event stream, its steering acts) is what `attach`,
+`statusline` and `steer` use; `cli_remote` holds those commands."""
 
 RANK = {unit: rank for rank, layer in enumerate(LAYERS) for unit in layer}
 ROOT = {"__init__"}

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from fusion_tui.config.council import AdvisorSettings
 from fusion_tui.core.engine.client import Client
 from fusion_tui.core.engine.dialects import Dialect
 from fusion_tui.core.engine.outcome import Outcome
@@ -107,8 +108,12 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
                          dialect.protocol)
     turn = Turn(client, dialect, state, body, facts, arrival.started)
     OUTGOING_DEPTH.set(_depth(headers) + 1)
-    state.controls.track(request_id, session_id)
+    state.controls.track(request_id, session_id, body)
     try:
+        again = state.controls.dropped_before(session_id, body) if session_id else None
+        if again is not None:  # a retry of what a person dropped: it stays dropped
+            await turn.dropped(again)
+            return
         try:
             plan = await plan_route(state, facts)
         except RequestRejected as exc:
@@ -148,6 +153,15 @@ def _depth(headers: Mapping[str, str]) -> int:
         return max(0, int(headers.get(DEPTH_HEADER, "0") or 0))
     except ValueError:
         return 0
+
+
+DROPPED_STATUS = 400
+"""A dropped request is answered as a request error (invalid_request_error; in a stream
+already open, the protocol's error event of that type): clients and SDKs retry a 5xx, which
+would send the dropped request straight back."""
+
+DROPPED_MESSAGE = ("request dropped by a person in the fusion-tui dashboard ({source}); it "
+                   "will not be served: do not retry it, send a new request to go on")
 
 
 @dataclass
@@ -206,6 +220,7 @@ class Turn:
         if not self.opened:
             self.client.fail(status, message, self._headers(route))
             return
+        self.route = route  # the recording says how it ended, as the stream's comment does
         await self.client.write(sse_comment(f"{ROUTE_HEADER}: {route}"))
         await self.client.write(self.dialect.stream_error(status, message))
         await self.client.end()
@@ -271,9 +286,14 @@ class Turn:
         self.plan = plan
         plan.council = call.advisors
         plan.actor = plan.upstream_id
+        if call.steered:
+            plan.reason.add(ReasonPart("council_steered", "+".join(call.steered)))
         await self._open(plan.header_for(None, "council"))
-        cfg = self.state.settings.council.model_copy(
-            update={"hold": self.state.controls.hold_mode})
+        settings = self.state.settings.council
+        stances = {a: AdvisorSettings(perspective=call.perspectives.get(a))
+                   for a in call.advisors}
+        cfg = settings.model_copy(update={"hold": self.state.controls.hold_mode,
+                                          "advisors": {**settings.advisors, **stances}})
         ctx = CouncilContext(self.facts.session_id, self.facts.request_id,
                              self.state.upstreams, cfg, self.state.publish, self.state.costs,
                              self.state.hold_desk, self.facts.headers, plan.tier)
@@ -369,12 +389,12 @@ class Turn:
         self.stage = "panel_answer"
         await self._relay(converted, plan.header_for(chosen.member, reason))
 
-    async def dropped(self) -> None:
-        """The answer to a request a person dropped from the dashboard: an error whose route
-        (the plan so far, or just the mode when none was made yet) ends in the reason
-        `override:<source>,dropped`."""
-        source = self.state.controls.dropped_by(self.facts.request_id) or "ui"
-        message = f"request dropped by the operator (fusion-tui, {source})"
+    async def dropped(self, source: str | None = None) -> None:
+        """The answer to a request a person dropped from the dashboard (or to its retry,
+        `source` given): an error whose route (the plan so far, or just the mode when none
+        was made yet) ends in the reason `override:<source>,dropped`."""
+        source = source or self.state.controls.dropped_by(self.facts.request_id) or "ui"
+        message = DROPPED_MESSAGE.format(source=source)
         if not self.opened and self.client.stream_started():
             self.opened = True  # dropped mid-relay: end the stream the client already has
         plan = self.plan
@@ -383,7 +403,7 @@ class Turn:
             route = format_route(self.state.router.mode, None, "-", reason=reason)
         else:
             route = plan.header_for(self.served_by or None, reason)
-        await self._fail(500, message, route)
+        await self._fail(DROPPED_STATUS, message, route)
 
     def elapsed_ms(self) -> float:
         """Milliseconds since the request arrived."""

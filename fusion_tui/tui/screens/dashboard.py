@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,8 +19,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from fusion_tui.core.controls import Controls, SteeringError
+from fusion_tui.core.controls import SteeringError
+from fusion_tui.core.steering_api import Act, SteeringControls
 from fusion_tui.tui.room import Changes, RoomModel, TurnView
+from fusion_tui.tui.screens.compose import composer
 from fusion_tui.tui.screens.confirm import ConfirmScreen
 from fusion_tui.tui.screens.edit_briefing import EditBriefingScreen
 from fusion_tui.tui.screens.help import HelpScreen, key_rows
@@ -32,8 +34,8 @@ from fusion_tui.tui.widgets.council_room import CouncilRoom
 from fusion_tui.tui.widgets.session_list import SessionList
 
 STEERING = {"force_tier", "lock_tier", "swap_actor", "mute", "council", "council_global", "hold",
-            "pin", "drop"}
-GLOBAL = {"hold", "council", "council_global"}
+            "pin", "drop", "compose"}
+GLOBAL = {"hold", "council", "council_global", "compose"}
 """Steering that needs no selected session (`council` acts everywhere when none is)."""
 HELD = {"approve", "edit", "skip"}
 
@@ -72,6 +74,7 @@ class DashboardScreen(Screen[None]):
         Binding("l", "lock_tier", "Lock tier", id="tier_lock"),
         Binding("a", "swap_actor", "Swap actor", id="swap_actor"),
         Binding("v", "mute", "Mute advisor", id="mute_advisor"),
+        Binding("V", "compose", "Compose council", id="compose_council", show=False),
         Binding("c", "council", "Council on/off", id="council_toggle"),
         # the footer is full; `c` stands for both there, help lists this one
         Binding("C", "council_global", "Council everywhere", id="council_global", show=False),
@@ -96,7 +99,8 @@ class DashboardScreen(Screen[None]):
 
     selected: reactive[str | None] = reactive(None)
 
-    def __init__(self, info: StatusInfo, max_rows: int = 500, controls: Controls | None = None,
+    def __init__(self, info: StatusInfo, max_rows: int = 500,
+                 controls: SteeringControls | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name="dashboard")
         self.info = info
@@ -287,17 +291,29 @@ class DashboardScreen(Screen[None]):
             return self.controls is not None and self.held_request() is not None
         return True
 
-    def _steer(self, act: Callable[[], None], done: str) -> bool:
+    def _steer(self, act: Callable[[], Act], done: str) -> bool:
         try:
-            act()
+            pending = act()
         except SteeringError as exc:
             self.notify(str(exc), title="steering refused", severity="error")
             return False
+        if pending is not None:  # over HTTP (attach): said once the proxy answers
+            self.run_worker(self._steer_remote(pending, done), group="steer",
+                            exit_on_error=False)
+            return True
         self.notify(done, timeout=2)
         return True
 
+    async def _steer_remote(self, pending: Awaitable[None], done: str) -> None:
+        try:
+            await pending
+        except SteeringError as exc:
+            self.notify(str(exc), title="steering refused", severity="error")
+            return
+        self.notify(done, timeout=2)
+
     @property
-    def _controls(self) -> Controls:
+    def _controls(self) -> SteeringControls:
         assert self.controls is not None  # check_action guarantees it
         return self.controls
 
@@ -376,6 +392,13 @@ class DashboardScreen(Screen[None]):
                         f"{'in ' + session if where else 'everywhere'}")
 
         self.app.push_screen(PickerScreen("mute or unmute an advisor", options), chosen)
+
+    def action_compose(self) -> None:
+        """Compose the council: add, replace, judge, perspective (fusion_tui.tui.screens.
+        compose), for the selected session or everywhere."""
+        ids = sorted(self._controls.upstream_ids)
+        advisors = list(self.info.advisors or ids)
+        composer(self, self._controls, self.selected or None, advisors, ids, self._steer)
 
     def action_council(self) -> None:
         """Councils on/off: for the selected session, or everywhere when none is selected."""
