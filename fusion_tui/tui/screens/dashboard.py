@@ -398,7 +398,7 @@ class DashboardScreen(Screen[None]):
         compose), for the selected session or everywhere."""
         ids = sorted(self._controls.upstream_ids)
         advisors = list(self.info.advisors or ids)
-        composer(self, self._controls, self.selected or None, advisors, ids, self._steer)
+        composer(self, self._controls, self.steered_session() or None, advisors, ids, self._steer)
 
     def action_council(self) -> None:
         """Councils on/off: for the selected session, or everywhere when none is selected."""
