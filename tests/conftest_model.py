@@ -16,7 +16,7 @@ import pytest
 from fusion_tui.routing import headcache, steering
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate
-from fusion_tui.routing.headcache import HeadCache
+from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
 from fusion_tui.routing.modelstore import TEST_MODEL_ENV, TEST_MODEL_FILE, assemble_test_model
 
 
@@ -62,4 +62,4 @@ def embedder(test_model_dir: Path) -> Embedder:
 def gate(embedder: Embedder, gate_cache_dir: Path) -> Gate:
     """The gate with the test model, its head trained on the shipped data (synthetic set and
     real captures' train split), loaded from the test head cache when unchanged."""
-    return Gate.load_or_train(embedder, cache=HeadCache(gate_cache_dir))
+    return Gate.load_or_train(embedder, cache=HeadCache(gate_cache_dir, shipped=SHIPPED_DIR))

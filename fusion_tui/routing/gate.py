@@ -34,7 +34,7 @@ from fusion_tui.routing import segments as seg
 from fusion_tui.routing.data import exemplars as ex
 from fusion_tui.routing.embedder import Embedder, EmbedderService
 from fusion_tui.routing.head import Layout, LinearHead, structural_vector
-from fusion_tui.routing.headcache import HeadCache, data_fingerprint
+from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache, data_fingerprint
 from fusion_tui.routing.kinds import (
     CHORE_TIER,
     KindSignals,
@@ -460,7 +460,7 @@ class GateService(EmbedderService):
         self.gate_settings = gate_settings or GateSettings()
         self.train_progress = train_progress
         self.force_retrain = force_retrain
-        self.head_cache = cache or HeadCache()
+        self.head_cache = cache or HeadCache(shipped=SHIPPED_DIR)
         self.user_examples = user_examples or SteeringExamples()
         self.keep_bodies = keep_bodies
         self.learn_errors = 0

@@ -3,7 +3,12 @@
 Keyed by the model's fingerprint and the training data's: a head is reused only when the same
 model would see the same examples through the same features. Stored in the platform cache
 folder (`platformdirs.user_cache_dir("fusion-tui")/gate`), one `.npz` per key, written
-atomically. A cache file that cannot be read is reported and retrained, never trusted."""
+atomically. A cache file that cannot be read is reported and retrained, never trusted.
+
+The package ships the head (and the exemplar vectors) for the bundled offline model trained
+on the shipped data (`SHIPPED_DIR`, written by scripts/ship_gate_head.py), so a first start
+with that model, on a fresh install too, loads instead of training for a minute or more; a
+head for any other model or data is trained once and cached in the user's folder."""
 
 from __future__ import annotations
 
@@ -27,6 +32,9 @@ FEATURE_VERSION = "gate-features-5"
 old cached head is not reused by new code."""
 
 _EDGE = 1 << 20
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "data" / "heads"
+"""Heads and exemplar vectors that ship with the package (read-only)."""
 
 
 def default_cache_dir() -> Path:
@@ -70,16 +78,25 @@ def data_fingerprint(files: Iterable[Path], settings_json: str) -> str:
 class HeadCache:
     """Heads on disk, by key."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, shipped: Path | None = None) -> None:
         self.folder = folder or default_cache_dir()
+        self.shipped = shipped
+        """A read-only folder looked in after `folder` (the package's SHIPPED_DIR)."""
 
     def path(self, key: str) -> Path:
         """Where the head for `key` lives."""
         return self.folder / f"head-{key}.npz"
 
+    def _find(self, name: str) -> Path:
+        """`folder/name`, else the shipped copy when there is one."""
+        path = self.folder / name
+        if not path.is_file() and self.shipped is not None and (self.shipped / name).is_file():
+            return self.shipped / name
+        return path
+
     def load(self, key: str) -> tuple[LinearHead, dict[str, Any]] | None:
         """The cached head and its meta, or None (absent, or unreadable: logged)."""
-        path = self.path(key)
+        path = self._find(self.path(key).name)
         try:
             blob = path.read_bytes()
         except FileNotFoundError:
@@ -118,7 +135,7 @@ class HeadCache:
             digest.update(text.encode("utf-8", "surrogatepass") + b"\0")
         path = self.folder / f"vectors-{digest.hexdigest()[:20]}.npy"
         try:
-            found = np.load(path, allow_pickle=False)
+            found = np.load(self._find(path.name), allow_pickle=False)
             if found.shape[0] == len(texts):
                 return found.astype(np.float32)
         except (OSError, ValueError, EOFError):
