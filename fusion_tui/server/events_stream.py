@@ -13,7 +13,6 @@ classifier and of every breaker is always sent first, so a late dashboard shows 
 from __future__ import annotations
 
 import asyncio
-import bisect
 import contextlib
 import dataclasses
 import uuid
@@ -80,9 +79,13 @@ class EventLog:
     def __init__(self, capacity: int = REPLAY_EVENTS) -> None:
         self.capacity = capacity
         self.boot = uuid.uuid4().hex
-        self._seqs: list[int] = []
         self._events: list[Event] = []
+        """Held events in the order they were published (a stream follows that order, so
+        an event created before one published ahead of it is still sent)."""
+        self._base = 0
+        """The publish position of `_events[0]`."""
         self._frames: dict[int, bytes] = {}
+        self._latest = 0
         self.evicted_upto = 0
         """The newest sequence number that has left the buffer (0: none has)."""
         self.status: dict[Hashable, Event] = {}
@@ -99,21 +102,16 @@ class EventLog:
         key = _status_key(event)
         if key is not None:
             self.status[key] = event
-        if self._seqs and event.seq < self._seqs[-1]:
-            # created before an event published ahead of it: kept in sequence order (a
-            # reader already past it would not see it; the engine publishes as it creates)
-            at = bisect.bisect_right(self._seqs, event.seq)
-            self._seqs.insert(at, event.seq)
-            self._events.insert(at, _lean(event))
-        else:
-            self._seqs.append(event.seq)
-            self._events.append(_lean(event))
-        if len(self._seqs) > 2 * self.capacity:
-            cut = len(self._seqs) - self.capacity
-            self.evicted_upto = self._seqs[cut - 1]
-            for seq in self._seqs[:cut]:
-                self._frames.pop(seq, None)
-            del self._seqs[:cut], self._events[:cut]
+        self._events.append(_lean(event))
+        self._latest = max(self._latest, event.seq)
+        if len(self._events) > 2 * self.capacity:
+            cut = len(self._events) - self.capacity
+            gone = self._events[:cut]
+            self.evicted_upto = max(self.evicted_upto, *(e.seq for e in gone))
+            for old in gone:
+                self._frames.pop(id(old), None)
+            del self._events[:cut]
+            self._base += cut
         if self._wake is not None:
             self._wake.set()
             self._wake = None
@@ -121,12 +119,17 @@ class EventLog:
     @property
     def oldest(self) -> int:
         """The oldest sequence number held (0 when empty)."""
-        return self._seqs[0] if self._seqs else 0
+        return min((e.seq for e in self._events[:64]), default=0)
 
     @property
     def latest(self) -> int:
         """The newest sequence number held (0 when empty)."""
-        return self._seqs[-1] if self._seqs else 0
+        return self._latest if self._events else 0
+
+    @property
+    def end(self) -> int:
+        """The publish position after the newest held event."""
+        return self._base + len(self._events)
 
     def close(self) -> None:
         """End every stream (the proxy is stopping)."""
@@ -136,14 +139,21 @@ class EventLog:
             self._wake = None
 
     def after(self, seq: int) -> list[Event]:
-        """The events held after `seq`, oldest first."""
-        return self._events[bisect.bisect_right(self._seqs, seq):]
+        """The events held whose sequence number is above `seq` (a resume), in publish
+        order."""
+        return [e for e in self._events if e.seq > seq]
+
+    def since(self, position: int) -> list[Event]:
+        """The events published at or after `position` that are still held."""
+        return self._events[max(0, position - self._base):]
 
     def encoded(self, event: Event) -> bytes:
         """The frame of a held event, encoded once however many watch."""
-        data = self._frames.get(event.seq)
+        # Keyed by the held object, not its seq: two events may share a seq (one made from
+        # another with dataclasses.replace), and each must go out as itself.
+        data = self._frames.get(id(event))
         if data is None:
-            data = self._frames[event.seq] = frame(event)
+            data = self._frames[id(event)] = frame(event)
         return data
 
     async def changed(self, wait_s: float) -> None:
@@ -235,19 +245,22 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
         log.prior_attached = state.hold_desk.attached
     log.watchers += 1
     state.hold_desk.attached = True  # a person is watching: held briefings wait for them
+    position: int | None = None
+    """Where this watcher is in the publish order, once it has caught up from `cursor`."""
     try:
         while not log.closing:
             if cursor and cursor < log.evicted_upto:  # this watcher fell behind the buffer
                 out.append(control_frame("gap", {"after": cursor, "oldest": log.oldest,
                                                  "missed_upto": log.evicted_upto,
                                                  "reason": "older than the replay buffer"}))
-            events = log.after(cursor)
+            events = log.after(cursor) if position is None else log.since(position)
+            position = log.end
             if events:
                 out.extend(log.encoded(e) for e in events)
-                cursor = events[-1].seq
+                cursor = max(cursor, *(e.seq for e in events))
             await resp.write(b"".join(out) if out else b": keep-alive\n\n")
             out = []
-            if log.latest <= cursor and not log.closing:
+            if log.end <= position and not log.closing:
                 await log.changed(KEEPALIVE_S)
             await asyncio.sleep(BATCH_S)
         await resp.write_eof()

@@ -44,6 +44,9 @@ class ScriptedGate:
     async def classify(self, body: dict[str, Any]) -> ScriptedDecision:
         return ScriptedDecision(self.tiers.pop(0))
 
+    def learn(self, body: dict[str, Any], tier: str, session_id: str = "") -> None:
+        """A person's tier override is a labelled example; the scripted gate keeps none."""
+
 
 def cached_reply(fresh: int, read: int, written: int, output: int,
                  text: str = "done") -> UpstreamReply:
