@@ -4,8 +4,8 @@ through the public HTTP surface only. Whatever an upstream sends, the client get
 answer of its protocol or an error in its protocol's shape, the recording stays valid JSONL,
 and the upstream's key appears nowhere. Fixed seed (derandomize) and a budget of examples.
 
-Classes that fail today are marked xfail with the class named (they belong to the request
-path's restructuring, phase two of the hardening issue)."""
+Every class runs: odd types in an answer or event, a stream cut anywhere, 200s that are
+not answers, error answers quoting the key, valid answers in any chunking."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fusion_tui.config import load_settings
@@ -50,9 +50,6 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
                                                                max_size=3),
     max_leaves=8)
-KNOWN_FAILING = settings(BUDGET, max_examples=30, phases=[Phase.explicit, Phase.generate])
-"""For the xfail classes: fewer examples and no shrinking (they fail; CI time is spent on the
-classes that must pass)."""
 TEXT = st.one_of(st.text(max_size=60), st.just(f"the key is {KEY}."),
                  st.text(max_size=20).map(lambda t: t + KEY + t))
 
@@ -266,18 +263,14 @@ def mutated_answers(draw: st.DrawFn, upstream: str, stream: bool) -> Answer:
     return Answer(content_type="text/event-stream", chunks=[encode_stream(events)])
 
 
-@pytest.mark.xfail(reason="class: odd types in an upstream's stream or body crash the relay "
-                          "(phase two, after the request-path restructuring)", strict=False)
-@KNOWN_FAILING
+@BUDGET
 @given(data=st.data(), upstream=PROTOCOLS, client=PROTOCOLS, stream=st.booleans())
 def test_answers_with_odd_types_are_an_answer_or_a_protocol_error(proxies, data, upstream,
                                                                    client, stream):
     exchange(proxies, upstream, client, stream, data.draw(mutated_answers(upstream, stream)))
 
 
-@pytest.mark.xfail(reason="class: a stream cut mid-event (frame boundaries when the proxy "
-                          "adds its own error event; phase two)", strict=False)
-@KNOWN_FAILING
+@BUDGET
 @given(upstream=PROTOCOLS, client=PROTOCOLS, text=TEXT, cut=st.integers(1, 10**6))
 def test_a_stream_cut_anywhere_ends_in_an_error_event(proxies, upstream, client, text, cut):
     data = encode_stream(stream_events(upstream, text))
@@ -300,9 +293,7 @@ def not_answers(upstream: str, text: str) -> list[Answer]:
     ]
 
 
-@pytest.mark.xfail(reason="class: a 200 that is not an answer is passed on as success "
-                          "(phase two)", strict=False)
-@KNOWN_FAILING
+@BUDGET
 @given(upstream=PROTOCOLS, client=PROTOCOLS, stream=st.booleans(), text=TEXT,
        which=st.integers(0, 6))
 def test_a_200_that_is_not_an_answer_is_an_error(proxies, upstream, client, stream, text,
