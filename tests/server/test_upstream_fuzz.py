@@ -2,7 +2,7 @@
 from upstreams of every protocol, to clients of every protocol, streamed and not, driven
 through the public HTTP surface only. Whatever an upstream sends, the client gets a valid
 answer of its protocol or an error in its protocol's shape, the recording stays valid JSONL,
-and the upstream's key appears nowhere. Fixed seed (derandomize) and a budget of examples.
+and the upstream's key appears nowhere (answer, recording, log). Fixed seed (derandomize) and a budget of examples.
 
 Every class runs: odd types in an answer or event, a stream cut anywhere, 200s that are
 not answers, error answers quoting the key, valid answers in any chunking."""
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import urllib.error
@@ -61,6 +62,20 @@ class Proxies:
     upstream: HostileUpstream
     addresses: dict[str, str]
     sessions: Path
+    log: list[str]
+    """Every log record the proxies wrote, formatted with its traceback."""
+
+
+class Remember(logging.Handler):
+    """Keeps every record, formatted as a log file would hold it."""
+
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(self.format(record))
 
 
 @pytest.fixture(scope="module")
@@ -95,10 +110,18 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxies]:
             runtimes.append(runtime)
         return runner, runtimes, addresses
 
+    log: list[str] = []
+    handler = Remember(log)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
     runner, runtimes, addresses = loop.run_until_complete(start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    yield Proxies(hostile, addresses, tmp / "sessions")
+    yield Proxies(hostile, addresses, tmp / "sessions", log)
+    root.removeHandler(handler)
+    root.setLevel(level)
 
     async def stop() -> None:
         for runtime in runtimes:
@@ -185,6 +208,10 @@ def assert_valid_answer(client: str, status: int, content_type: str, raw: bytes,
         assert body["type"] == "error"
 
 
+def assert_log_clean(proxies: Proxies) -> None:
+    assert not [line for line in proxies.log if KEY in line]
+
+
 def assert_recording_clean(proxies: Proxies, session: str) -> None:
     for runtime_path in proxies.sessions.glob("*.jsonl"):
         if not runtime_path.name.startswith(session):
@@ -206,6 +233,7 @@ def exchange(proxies: Proxies, upstream: str, client: str, stream: bool,
                                      request_body(client, stream), session)
     assert_valid_answer(client, status, content_type, raw, stream)
     assert_recording_clean(proxies, session)
+    assert_log_clean(proxies)
 
 
 def encode_stream(events: list[tuple[str | None, Any]]) -> bytes:
