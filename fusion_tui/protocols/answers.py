@@ -14,98 +14,128 @@ from typing import Any
 from fusion_tui.protocols.sse import MalformedEvent
 from fusion_tui.protocols.wire import Wire
 
-Check = Callable[[Any, str], None]
+Check = Callable[[Any], None]
+"""Raises MalformedUpstream for a value that is not allowed; the field's path is filled in on
+the way out (nothing is built while values pass: this runs for every event of every
+stream)."""
 
 
 class MalformedUpstream(MalformedEvent):
     """An upstream's answer or event that is not what its protocol allows (a field of the
     wrong type, an error object or another protocol's body sent as a success)."""
 
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.path: list[str] = []
+
+    def at(self, name: str | int) -> MalformedUpstream:
+        """The same failure, one level further out (`name` is the field or the index)."""
+        self.path.insert(0, f"[{name}]" if isinstance(name, int) else f".{name}")
+        return self
+
+    def __str__(self) -> str:
+        where = "".join(self.path).lstrip(".")
+        return f"{where} {self.what}" if where else self.what
+
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _expect(ok: bool, value: Any, what: str, where: str) -> None:
+def _expect(ok: bool, value: Any, what: str) -> None:
     if not ok:
-        raise MalformedUpstream(f"{where} is {_kind(value)}, not {what}")
+        raise MalformedUpstream(f"is {_kind(value)}, not {what}")
 
 
-def text(value: Any, where: str) -> None:
+def text(value: Any) -> None:
     """A string."""
-    _expect(isinstance(value, str), value, "a string", where)
+    if type(value) is not str:
+        _expect(isinstance(value, str), value, "a string")
 
 
-def opt_text(value: Any, where: str) -> None:
+def opt_text(value: Any) -> None:
     """A string or null."""
-    _expect(value is None or isinstance(value, str), value, "a string or null", where)
+    if value is not None and type(value) is not str:
+        _expect(isinstance(value, str), value, "a string or null")
 
 
-def count(value: Any, where: str) -> None:
+def count(value: Any) -> None:
     """A non-negative integer (a bool is not one)."""
-    _expect(isinstance(value, int) and not isinstance(value, bool) and value >= 0, value,
-            "a non-negative integer", where)
+    _expect(type(value) is int and value >= 0, value, "a non-negative integer")
 
 
-def opt_count(value: Any, where: str) -> None:
+def opt_count(value: Any) -> None:
     """A count or null."""
     if value is not None:
-        count(value, where)
+        count(value)
 
 
-def obj(value: Any, where: str) -> None:
+def obj(value: Any) -> None:
     """A JSON object."""
-    _expect(isinstance(value, dict), value, "an object", where)
+    _expect(isinstance(value, dict), value, "an object")
 
 
-def array(value: Any, where: str) -> None:
+def array(value: Any) -> None:
     """A JSON array."""
-    _expect(isinstance(value, list), value, "an array", where)
+    _expect(isinstance(value, list), value, "an array")
 
 
 def fields(spec: dict[str, Check]) -> Check:
     """An object whose fields named in `spec` (when present) pass their checks."""
-    def check(value: Any, where: str) -> None:
-        obj(value, where)
-        for name, field_check in spec.items():
-            if name in value:
-                field_check(value[name], f"{where}.{name}")
+    def check(value: Any) -> None:
+        if not isinstance(value, dict):
+            obj(value)
+        for name, item in value.items():
+            field_check = spec.get(name)
+            if field_check is not None:
+                try:
+                    field_check(item)
+                except MalformedUpstream as exc:
+                    raise exc.at(name) from None
     return check
 
 
 def nullable(check: Check) -> Check:
     """`check`, or null."""
-    def nullable_check(value: Any, where: str) -> None:
+    def nullable_check(value: Any) -> None:
         if value is not None:
-            check(value, where)
+            check(value)
     return nullable_check
 
 
 def each(check: Check) -> Check:
     """An array whose items pass `check`."""
-    def each_check(value: Any, where: str) -> None:
-        array(value, where)
+    def each_check(value: Any) -> None:
+        if not isinstance(value, list):
+            array(value)
         for i, item in enumerate(value):
-            check(item, f"{where}[{i}]")
+            try:
+                check(item)
+            except MalformedUpstream as exc:
+                raise exc.at(i) from None
     return each_check
 
 
 def typed(by_type: dict[str, Check]) -> Check:
     """An object with a string `type`, checked further by the entry for that type."""
-    def typed_check(value: Any, where: str) -> None:
-        obj(value, where)
-        text(value.get("type"), f"{where}.type")
-        extra = by_type.get(value["type"])
+    def typed_check(value: Any) -> None:
+        if not isinstance(value, dict):
+            obj(value)
+        kind = value.get("type")
+        if type(kind) is not str:
+            raise MalformedUpstream(f"is {_kind(kind)}, not a string").at("type")
+        extra = by_type.get(kind)
         if extra is not None:
-            extra(value, where)
+            extra(value)
     return typed_check
 
 
-def required(value: dict[str, Any], names: tuple[str, ...], where: str) -> None:
+def required(value: dict[str, Any], names: tuple[str, ...]) -> None:
     """The fields `names` are present."""
     for name in names:
         if name not in value:
-            raise MalformedUpstream(f"{where} has no {name!r}")
+            raise MalformedUpstream(f"has no {name!r}")
 
 
 # --- Anthropic Messages ---------------------------------------------------------------
@@ -145,8 +175,8 @@ _A_EVENTS: dict[str, Check] = {
 def _anthropic_answer(body: dict[str, Any]) -> None:
     if body.get("type") != "message":
         raise MalformedUpstream(f"type is {body.get('type')!r}, not 'message'")
-    required(body, ("content",), "the message")
-    _A_MESSAGE(body, "the message")
+    required(body, ("content",))
+    _A_MESSAGE(body)
 
 
 # --- OpenAI Chat Completions -----------------------------------------------------------
@@ -158,8 +188,7 @@ _O_USAGE = nullable(fields({"prompt_tokens": opt_count, "completion_tokens": opt
 _O_FUNCTION = fields({"name": opt_text, "arguments": opt_text})
 _O_TOOL_CALL = fields({"index": count, "id": opt_text, "type": opt_text,
                        "function": nullable(_O_FUNCTION)})
-_O_CONTENT = nullable(lambda value, where: None if isinstance(value, str)
-                      else each(obj)(value, where))
+_O_CONTENT = nullable(lambda value: None if isinstance(value, str) else each(obj)(value))
 _O_MESSAGE = fields({"role": opt_text, "content": _O_CONTENT, "refusal": opt_text,
                      "reasoning_content": opt_text, "reasoning": opt_text,
                      "tool_calls": nullable(each(_O_TOOL_CALL))})
@@ -168,19 +197,22 @@ _O_CHOICE = fields({"index": count, "finish_reason": opt_text, "message": _O_MES
 _O_COMMON = {"id": opt_text, "model": opt_text, "created": opt_count, "object": opt_text,
              "choices": each(_O_CHOICE), "usage": _O_USAGE}
 _O_ANSWER = fields(_O_COMMON)
-_O_CHUNK = fields({**_O_COMMON, "error": lambda value, where: None if isinstance(value, str)
-                   else _A_ERROR(value, where)})
+_O_CHUNK = fields({**_O_COMMON, "error": lambda value: None if isinstance(value, str)
+                   else _A_ERROR(value)})
 
 
 def _openai_answer(body: dict[str, Any]) -> None:
     if "object" in body and body["object"] != "chat.completion":
         raise MalformedUpstream(f"object is {body['object']!r}, not 'chat.completion'")
-    required(body, ("choices",), "the completion")
-    _O_ANSWER(body, "the completion")
+    required(body, ("choices",))
+    _O_ANSWER(body)
     if not body["choices"]:
-        raise MalformedUpstream("the completion has no choices")
+        raise MalformedUpstream("is empty").at("choices")
     for i, choice in enumerate(body["choices"]):
-        required(choice, ("message",), f"the completion.choices[{i}]")
+        try:
+            required(choice, ("message",))
+        except MalformedUpstream as exc:
+            raise exc.at(i).at("choices") from None
 
 
 # --- OpenAI Responses ------------------------------------------------------------------
@@ -208,9 +240,9 @@ _R_ITEM = typed({
 })
 _R_ERROR = nullable(fields({"message": opt_text, "code": opt_text}))
 _R_RESPONSE = fields({"id": opt_text, "object": opt_text, "status": opt_text,
-                      "model": opt_text, "created_at": lambda v, w: _expect(
+                      "model": opt_text, "created_at": lambda v: _expect(
                           v is None or (isinstance(v, int | float) and not isinstance(v, bool)),
-                          v, "a number or null", w),
+                          v, "a number or null"),
                       "output": each(_R_ITEM), "usage": _R_USAGE, "error": _R_ERROR,
                       "incomplete_details": nullable(fields({"reason": opt_text}))})
 _R_EVENT = fields({"type": text, "sequence_number": opt_count, "output_index": count,
@@ -223,8 +255,8 @@ _R_EVENT = fields({"type": text, "sequence_number": opt_count, "output_index": c
 def _responses_answer(body: dict[str, Any]) -> None:
     if body.get("object") != "response":
         raise MalformedUpstream(f"object is {body.get('object')!r}, not 'response'")
-    required(body, ("output",), "the response")
-    _R_RESPONSE(body, "the response")
+    required(body, ("output",))
+    _R_RESPONSE(body)
 
 
 _ANSWERS: dict[Wire, Callable[[dict[str, Any]], None]] = {
@@ -242,20 +274,27 @@ def check_answer(wire: Wire, body: Any) -> None:
     if body.get("type") == "error" or (isinstance(error, dict) and error):
         said = error.get("message") if isinstance(error, dict) else None
         raise MalformedUpstream(f"an error object sent as a success: {str(said)[:200]}")
-    _ANSWERS[wire](body)
+    try:
+        _ANSWERS[wire](body)
+    except MalformedUpstream as exc:
+        raise exc.at("answer") from None
 
 
 def check_event(wire: Wire, name: str, payload: dict[str, Any]) -> None:
     """MalformedUpstream unless a `wire` stream event's data (a JSON object already; `name`
     its SSE event name) has every field the proxy reads of the right type."""
-    if wire == Wire.ANTHROPIC:
-        kind = payload.get("type", name)
-        if not isinstance(kind, str):
-            raise MalformedUpstream(f"event type is {_kind(kind)}, not a string")
-        check = _A_EVENTS.get(kind or name)
-        if check is not None:
-            check(payload, kind or name)
-    elif wire == Wire.OPENAI:
-        _O_CHUNK(payload, "chunk")
-    else:
-        _R_EVENT(payload, str(payload.get("type") or name or "event"))
+    try:
+        if wire == Wire.ANTHROPIC:
+            kind = payload.get("type", name)
+            if not isinstance(kind, str):
+                raise MalformedUpstream(f"is {_kind(kind)}, not a string").at("type")
+            check = _A_EVENTS.get(kind or name)
+            if check is not None:
+                check(payload)
+        elif wire == Wire.OPENAI:
+            _O_CHUNK(payload)
+        else:
+            _R_EVENT(payload)
+    except MalformedUpstream as exc:
+        kind = payload.get("type") or name or "chunk"
+        raise exc.at(str(kind)) from None
