@@ -192,8 +192,11 @@ _O_CONTENT = nullable(lambda value: None if isinstance(value, str) else each(obj
 _O_MESSAGE = fields({"role": opt_text, "content": _O_CONTENT, "refusal": opt_text,
                      "reasoning_content": opt_text, "reasoning": opt_text,
                      "tool_calls": nullable(each(_O_TOOL_CALL))})
+_O_DELTA = fields({"role": opt_text, "content": opt_text, "refusal": opt_text,
+                   "reasoning_content": opt_text, "reasoning": opt_text,
+                   "tool_calls": nullable(each(_O_TOOL_CALL))})
 _O_CHOICE = fields({"index": count, "finish_reason": opt_text, "message": _O_MESSAGE,
-                    "delta": nullable(_O_MESSAGE)})
+                    "delta": nullable(_O_DELTA)})
 _O_COMMON = {"id": opt_text, "model": opt_text, "created": opt_count, "object": opt_text,
              "choices": each(_O_CHOICE), "usage": _O_USAGE}
 _O_ANSWER = fields(_O_COMMON)

@@ -13,7 +13,7 @@ from aiohttp import web
 from fusion_tui.core.engine.outcome import Outcome
 from fusion_tui.protocols.anthropic import MessageAccumulator, error_body
 from fusion_tui.protocols.errors import read_error
-from fusion_tui.protocols.sse import MalformedEvent, SSEParser, encode_sse, strict_json_events
+from fusion_tui.protocols.sse import MalformedEvent, SSEParser, encode_sse, json_events
 from fusion_tui.routing.failover import close_reply
 from fusion_tui.upstreams import ErrorKind, UpstreamError, UpstreamReply
 
@@ -185,7 +185,7 @@ class MessagesStream:
     def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
         """Accumulate the events; re-frame them when the stream is ours."""
         frames: list[bytes] = []
-        for event, payload in strict_json_events(self.parser, chunk):
+        for event, payload in json_events(self.parser, chunk):
             name = event.event or str(payload.get("type", ""))
             self.acc.add(name, payload)
             if reframe:

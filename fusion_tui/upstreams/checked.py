@@ -9,15 +9,23 @@ behind, so whatever the proxy writes after it starts on a frame boundary."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 
 from fusion_tui.protocols.answers import MalformedUpstream, check_answer, check_event
-from fusion_tui.protocols.sse import DONE, MalformedEvent, SSEParser, event_object
+from fusion_tui.protocols.sse import (
+    DONE,
+    MalformedEvent,
+    SSEEvent,
+    SSEParser,
+    checked_frames,
+    event_object,
+)
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 
-_BOUNDARIES = (b"\n\n", b"\r\n\r\n", b"\r\r")
+_BOUNDARIES = (b"\n\n", b"\r\n\r\n", b"\n\r\n", b"\r\n\n", b"\r\r")
 
 
 def _last_boundary(data: bytes) -> int:
@@ -34,21 +42,29 @@ async def checked_events(chunks: AsyncIterator[bytes], wire: Wire,
     parser = SSEParser()
     held = b""
     sent = False
+    done: list[tuple[SSEEvent, dict[str, Any] | None]] = []
     try:
         async for chunk in chunks:
             for event in parser.feed(chunk):
-                if event.data and event.data != DONE:
-                    try:
-                        check_event(wire, event.event, event_object(event))
-                    except MalformedEvent as exc:  # MalformedUpstream included
-                        which = "event" if sent else "first event"
-                        raise UpstreamError(f"{upstream_id}: malformed {which} ({wire} "
-                                            f"stream): {exc}", kind=ErrorKind.MALFORMED) from exc
+                if not event.data:
+                    continue
+                if event.data == DONE:
+                    done.append((event, None))
+                    continue
+                try:
+                    payload = event_object(event)
+                    check_event(wire, event.event, payload)
+                    done.append((event, payload))
+                except MalformedEvent as exc:  # MalformedUpstream included
+                    which = "event" if sent else "first event"
+                    raise UpstreamError(f"{upstream_id}: malformed {which} ({wire} "
+                                        f"stream): {exc}", kind=ErrorKind.MALFORMED) from exc
             data = held + chunk if held else chunk
             end = _last_boundary(data)
             if end:
                 sent = True
-                yield data[:end]
+                yield checked_frames(data[:end], done)
+                done = []
             held = data[end:]
     finally:
         aclose = getattr(chunks, "aclose", None)

@@ -25,7 +25,7 @@ request's own, so a fusion-tui behind this one never fans out again (the recursi
 Set per request by the handler; tasks it starts (advisors, the judge) inherit it."""
 
 
-__all__ = ["SECRET_HEADERS", "HttpTransport", "parse_retry_after", "redact_secrets"]
+__all__ = ["SECRET_HEADERS", "HttpTransport", "redact_secrets"]
 
 MIB = 1024 * 1024
 SSE_BOUNDARIES = (b"\n\n", b"\r\n\r\n", b"\r\r")

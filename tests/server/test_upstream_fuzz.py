@@ -2,7 +2,8 @@
 from upstreams of every protocol, to clients of every protocol, streamed and not, driven
 through the public HTTP surface only. Whatever an upstream sends, the client gets a valid
 answer of its protocol or an error in its protocol's shape, the recording stays valid JSONL,
-and the upstream's key appears nowhere (answer, recording, log). Fixed seed (derandomize) and a budget of examples.
+and the upstream's key appears nowhere (answer, recording, log). Fixed seed (derandomize)
+and a budget of examples.
 
 Every class runs: odd types in an answer or event, a stream cut anywhere, 200s that are
 not answers, error answers quoting the key, valid answers in any chunking."""
