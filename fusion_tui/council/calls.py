@@ -13,7 +13,7 @@ import orjson
 from fusion_tui.protocols.anthropic import MessageAccumulator
 from fusion_tui.protocols.errors import read_error
 from fusion_tui.protocols.sse import MalformedEvent, SSEParser, strict_json_events
-from fusion_tui.upstreams.base import Upstream, UpstreamError
+from fusion_tui.upstreams.base import ErrorKind, Upstream, UpstreamError
 
 
 @dataclass
@@ -65,7 +65,8 @@ async def stream_text(upstream: Upstream, body: dict[str, Any], headers: Mapping
             try:
                 events = list(strict_json_events(parser, chunk))
             except MalformedEvent as exc:
-                raise UpstreamError(f"{upstream.settings.id}: malformed event: {exc}") from exc
+                raise UpstreamError(f"{upstream.settings.id}: malformed event: {exc}",
+                                    kind=ErrorKind.MALFORMED) from exc
             for event, payload in events:
                 kind = event.event or str(payload.get("type", ""))
                 acc.add(kind, payload)

@@ -265,9 +265,14 @@ class ChatAccumulator:
             return False
         if not isinstance(chunk, dict):
             return False
+        self.add_chunk(chunk)
+        return True
+
+    def add_chunk(self, chunk: dict[str, Any]) -> None:
+        """Apply one chunk already parsed (a JSON object)."""
         if isinstance(chunk.get("error"), dict):
             self.error = chunk["error"]
-            return True
+            return
         if isinstance(chunk.get("usage"), dict):
             self.usage = chunk["usage"]
         for choice in chunk.get("choices") or []:
@@ -282,7 +287,6 @@ class ChatAccumulator:
                 entry["arguments"] += fn.get("arguments") or ""
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
-        return True
 
     def content(self) -> list[dict[str, Any]]:
         """The answer as Anthropic-shaped blocks (what ResponseFinished records)."""

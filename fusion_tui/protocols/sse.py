@@ -116,6 +116,31 @@ def strict_json_events(parser: SSEParser,
         if event.data and event.data != DONE:
             yield event, event_object(event)
 
+class CheckedFrames(bytes):
+    """Whole SSE frames, as bytes, with the events they completed already parsed and checked
+    (`events`: each event with its data as a JSON object, or None for `[DONE]`), so a relay
+    passing them on need not parse them again."""
+
+    events: list[tuple[SSEEvent, dict[str, Any] | None]]
+
+
+def checked_frames(data: bytes,
+                   events: list[tuple[SSEEvent, dict[str, Any] | None]]) -> CheckedFrames:
+    """`data` carrying `events`."""
+    frames = CheckedFrames(data)
+    frames.events = events
+    return frames
+
+
+def json_events(parser: SSEParser,
+                chunk: bytes) -> list[tuple[SSEEvent, dict[str, Any]]]:
+    """`strict_json_events` of `chunk`, taken from it when it is CheckedFrames (then `parser`
+    is not fed: a stream is either all checked or not at all)."""
+    if isinstance(chunk, CheckedFrames):
+        return [(event, payload) for event, payload in chunk.events if payload is not None]
+    return list(strict_json_events(parser, chunk))
+
+
 def encode_sse(event: str | None, data: Any) -> bytes:
     """One SSE frame; `data` is serialised as compact JSON unless it is already bytes/str."""
     if isinstance(data, bytes):

@@ -13,7 +13,7 @@ from aiohttp import web
 from fusion_tui.core.engine.outcome import Outcome
 from fusion_tui.protocols.anthropic import MessageAccumulator, error_body
 from fusion_tui.protocols.errors import read_error
-from fusion_tui.protocols.sse import MalformedEvent, SSEParser, encode_sse, strict_json_events
+from fusion_tui.protocols.sse import MalformedEvent, SSEParser, encode_sse, json_events
 from fusion_tui.routing.failover import close_reply
 from fusion_tui.upstreams import ErrorKind, UpstreamError, UpstreamReply
 
@@ -131,9 +131,10 @@ async def relay_events(request: web.Request, reply: UpstreamReply, headers: dict
                        reader: StreamReader) -> tuple[web.StreamResponse, Outcome]:
     """Stream an upstream's events to the client as they arrive, in any protocol. A failure
     after the first byte becomes the protocol's mid-stream error, never a fake normal finish:
-    a cut or idle stream, or an event whose data is not JSON (nothing after it is relayed;
-    the chunk that carried it has already gone out, since chunks are written before they are
-    parsed).
+    a cut or idle stream, or an event whose data is not JSON or has a field of the wrong type
+    (nothing after it is relayed). Native upstreams hand over whole frames only, each event
+    already checked (upstreams/checked.py), so a bad event never reaches the client and the
+    error event starts on a frame boundary, even when the upstream's stream broke mid-event.
     With `opened` (a stream we already started, e.g. while a council sat) the events are
     re-framed into it; otherwise the bytes pass through untouched."""
     response = opened or await open_stream(request, headers)
@@ -184,7 +185,7 @@ class MessagesStream:
     def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
         """Accumulate the events; re-frame them when the stream is ours."""
         frames: list[bytes] = []
-        for event, payload in strict_json_events(self.parser, chunk):
+        for event, payload in json_events(self.parser, chunk):
             name = event.event or str(payload.get("type", ""))
             self.acc.add(name, payload)
             if reframe:

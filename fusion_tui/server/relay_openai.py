@@ -10,7 +10,7 @@ from aiohttp import web
 from fusion_tui.core.engine.outcome import Outcome
 from fusion_tui.protocols.openai import ChatAccumulator, error_body, response_content
 from fusion_tui.protocols.openai_stream import error_frame
-from fusion_tui.protocols.sse import MalformedEvent, SSEParser
+from fusion_tui.protocols.sse import CheckedFrames, MalformedEvent, SSEParser
 from fusion_tui.server.relay import relay_events, relay_json_with
 from fusion_tui.upstreams import UpstreamReply
 
@@ -52,6 +52,13 @@ class ChatStream:
 
     def take(self, chunk: bytes, reframe: bool) -> list[bytes]:
         """Accumulate the chunks; MalformedEvent for data that is neither JSON nor [DONE]."""
+        if isinstance(chunk, CheckedFrames):
+            for _, payload in chunk.events:
+                if payload is None:
+                    self.acc.done = True
+                else:
+                    self.acc.add_chunk(payload)
+            return [chunk] if reframe else []
         for event in self.parser.feed(chunk):
             if event.data and not self.acc.add(event.data):
                 raise MalformedEvent(f"chunk data is not a JSON object: {event.data[:80]!r}")

@@ -18,7 +18,7 @@ from fusion_tui.protocols.responses import (
     failed_event,
     response_outcome,
 )
-from fusion_tui.protocols.sse import SSEParser, strict_json_events
+from fusion_tui.protocols.sse import SSEParser, json_events
 from fusion_tui.server.relay import relay_events, relay_json_with
 from fusion_tui.upstreams import UpstreamReply
 
@@ -61,7 +61,7 @@ class ResponsesStream:
         """Accumulate the events (MalformedEvent for data that is not a JSON object);
         re-frame them when the stream is ours."""
         frames: list[bytes] = []
-        for event, payload in strict_json_events(self.parser, chunk):
+        for event, payload in json_events(self.parser, chunk):
             payload.setdefault("type", event.event)
             self.acc.add(payload)
             if reframe and payload["type"] not in ("response.created", "response.in_progress"):

@@ -10,6 +10,7 @@ from fusion_tui.config import UpstreamSettings
 from fusion_tui.protocols.errors import parse_retry_after
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import UpstreamReply
+from fusion_tui.upstreams.checked import checked_reply
 from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated import chat_via_messages
 from fusion_tui.upstreams.translated_responses import responses_via_messages
@@ -60,8 +61,9 @@ class AnthropicUpstream:
     async def messages(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """POST /v1/messages with `model` set to this upstream's model."""
         sent = apply_limits(body, self.settings)
-        return await self.http.post(self._url("/v1/messages"), sent, self._headers(headers),
-                                    bool(sent.get("stream")))
+        reply = await self.http.post(self._url("/v1/messages"), sent, self._headers(headers),
+                                     bool(sent.get("stream")))
+        return await checked_reply(reply, self.protocol, self.settings.id)
 
     async def chat_completions(self, body: dict[str, Any],
                                headers: Mapping[str, str]) -> UpstreamReply:

@@ -15,6 +15,7 @@ from fusion_tui.protocols.anthropic import estimate_request_tokens
 from fusion_tui.protocols.openai_codec import TokenField
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import UpstreamReply
+from fusion_tui.upstreams.checked import checked_reply
 from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated import messages_via_chat
 from fusion_tui.upstreams.translated_responses import responses_via_chat
@@ -71,8 +72,9 @@ class OpenAIUpstream:
                                headers: Mapping[str, str]) -> UpstreamReply:
         """POST {api_base}/chat/completions."""
         sent = self.prepare(body)
-        return await self.http.post(f"{api_base(self.settings)}/chat/completions", sent,
-                                    self._headers(), bool(sent.get("stream")))
+        reply = await self.http.post(f"{api_base(self.settings)}/chat/completions", sent,
+                                     self._headers(), bool(sent.get("stream")))
+        return await checked_reply(reply, self.protocol, self.settings.id)
 
     async def messages(self, body: dict[str, Any], headers: Mapping[str, str]) -> UpstreamReply:
         """Serve an Anthropic Messages request by translating it to Chat Completions."""

@@ -20,6 +20,7 @@ from fusion_tui.protocols.sse import MalformedEvent
 from fusion_tui.protocols.translate_responses import collect_stream
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
+from fusion_tui.upstreams.checked import checked_reply
 from fusion_tui.upstreams.codex_auth import CodexAuth, CodexAuthError
 from fusion_tui.upstreams.http import HttpTransport
 from fusion_tui.upstreams.translated_responses import chat_via_responses, messages_via_responses
@@ -105,6 +106,7 @@ class ResponsesUpstream:
             await reply.close()
             out_headers, _ = await self._headers(refresh=True, stale=token)
             reply = await self.http.post(url, sent, out_headers, True)
+        reply = await checked_reply(reply, self.protocol, self.settings.id)
         if self.codex and not body.get("stream") and reply.ok and reply.stream is not None:
             return await self._collected(reply)
         return reply

@@ -2,15 +2,17 @@
 from upstreams of every protocol, to clients of every protocol, streamed and not, driven
 through the public HTTP surface only. Whatever an upstream sends, the client gets a valid
 answer of its protocol or an error in its protocol's shape, the recording stays valid JSONL,
-and the upstream's key appears nowhere. Fixed seed (derandomize) and a budget of examples.
+and the upstream's key appears nowhere (answer, recording, log). Fixed seed (derandomize)
+and a budget of examples.
 
-Classes that fail today are marked xfail with the class named (they belong to the request
-path's restructuring, phase two of the hardening issue)."""
+Every class runs: odd types in an answer or event, a stream cut anywhere, 200s that are
+not answers, error answers quoting the key, valid answers in any chunking."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import threading
 import urllib.error
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fusion_tui.config import load_settings
@@ -50,9 +52,6 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
                                                                max_size=3),
     max_leaves=8)
-KNOWN_FAILING = settings(BUDGET, max_examples=30, phases=[Phase.explicit, Phase.generate])
-"""For the xfail classes: fewer examples and no shrinking (they fail; CI time is spent on the
-classes that must pass)."""
 TEXT = st.one_of(st.text(max_size=60), st.just(f"the key is {KEY}."),
                  st.text(max_size=20).map(lambda t: t + KEY + t))
 
@@ -64,6 +63,20 @@ class Proxies:
     upstream: HostileUpstream
     addresses: dict[str, str]
     sessions: Path
+    log: list[str]
+    """Every log record the proxies wrote, formatted with its traceback."""
+
+
+class Remember(logging.Handler):
+    """Keeps every record, formatted as a log file would hold it."""
+
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.into = into
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(self.format(record))
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +111,18 @@ def proxies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxies]:
             runtimes.append(runtime)
         return runner, runtimes, addresses
 
+    log: list[str] = []
+    handler = Remember(log)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
     runner, runtimes, addresses = loop.run_until_complete(start())
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    yield Proxies(hostile, addresses, tmp / "sessions")
+    yield Proxies(hostile, addresses, tmp / "sessions", log)
+    root.removeHandler(handler)
+    root.setLevel(level)
 
     async def stop() -> None:
         for runtime in runtimes:
@@ -188,6 +209,10 @@ def assert_valid_answer(client: str, status: int, content_type: str, raw: bytes,
         assert body["type"] == "error"
 
 
+def assert_log_clean(proxies: Proxies) -> None:
+    assert not [line for line in proxies.log if KEY in line]
+
+
 def assert_recording_clean(proxies: Proxies, session: str) -> None:
     for runtime_path in proxies.sessions.glob("*.jsonl"):
         if not runtime_path.name.startswith(session):
@@ -209,6 +234,7 @@ def exchange(proxies: Proxies, upstream: str, client: str, stream: bool,
                                      request_body(client, stream), session)
     assert_valid_answer(client, status, content_type, raw, stream)
     assert_recording_clean(proxies, session)
+    assert_log_clean(proxies)
 
 
 def encode_stream(events: list[tuple[str | None, Any]]) -> bytes:
@@ -266,18 +292,14 @@ def mutated_answers(draw: st.DrawFn, upstream: str, stream: bool) -> Answer:
     return Answer(content_type="text/event-stream", chunks=[encode_stream(events)])
 
 
-@pytest.mark.xfail(reason="class: odd types in an upstream's stream or body crash the relay "
-                          "(phase two, after the request-path restructuring)", strict=False)
-@KNOWN_FAILING
+@BUDGET
 @given(data=st.data(), upstream=PROTOCOLS, client=PROTOCOLS, stream=st.booleans())
 def test_answers_with_odd_types_are_an_answer_or_a_protocol_error(proxies, data, upstream,
                                                                    client, stream):
     exchange(proxies, upstream, client, stream, data.draw(mutated_answers(upstream, stream)))
 
 
-@pytest.mark.xfail(reason="class: a stream cut mid-event (frame boundaries when the proxy "
-                          "adds its own error event; phase two)", strict=False)
-@KNOWN_FAILING
+@BUDGET
 @given(upstream=PROTOCOLS, client=PROTOCOLS, text=TEXT, cut=st.integers(1, 10**6))
 def test_a_stream_cut_anywhere_ends_in_an_error_event(proxies, upstream, client, text, cut):
     data = encode_stream(stream_events(upstream, text))
@@ -300,9 +322,7 @@ def not_answers(upstream: str, text: str) -> list[Answer]:
     ]
 
 
-@pytest.mark.xfail(reason="class: a 200 that is not an answer is passed on as success "
-                          "(phase two)", strict=False)
-@KNOWN_FAILING
+@BUDGET
 @given(upstream=PROTOCOLS, client=PROTOCOLS, stream=st.booleans(), text=TEXT,
        which=st.integers(0, 6))
 def test_a_200_that_is_not_an_answer_is_an_error(proxies, upstream, client, stream, text,

@@ -29,6 +29,8 @@ class HostileUpstream:
 
     answer: Answer = field(default_factory=Answer)
     requests: int = 0
+    received: list[Any] = field(default_factory=list)
+    """The request bodies, parsed, in order."""
 
     def app(self) -> web.Application:
         """The application (every protocol's path)."""
@@ -38,7 +40,7 @@ class HostileUpstream:
         return app
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        await request.read()
+        self.received.append(json.loads(await request.read()))
         self.requests += 1
         answer = self.answer
         if answer.chunks is None:

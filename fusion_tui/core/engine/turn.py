@@ -63,6 +63,9 @@ from fusion_tui.upstreams.http import DEPTH_HEADER, OUTGOING_DEPTH
 ROUTE_HEADER = "x-fusion-route"
 COST_HEADER = "x-fusion-cost"
 REQUEST_ID_HEADER = "x-fusion-request-id"
+OWN_BODY_FIELDS = ("fusion_route", "fusion_tier")
+"""Body fields a client may set for fusion-tui (route and tier overrides); stripped before
+any upstream call, on every surface."""
 T = TypeVar("T")
 
 
@@ -102,10 +105,11 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
         client=arrival.client, tools=len(body.get("tools") or []),
         messages=len(body["messages"]), body_bytes=arrival.body_bytes,
         body=dialect.as_sent(body) if keep_body else None))
+    overrides = {k: body[k] for k in OWN_BODY_FIELDS if k in body}
+    if overrides:  # fusion-tui's own fields: never sent on (real APIs refuse unknown fields)
+        body = {k: v for k, v in body.items() if k not in OWN_BODY_FIELDS}
     facts = RequestFacts(session_id, request_id, bool(body.get("tools")), headers, body,
-                         dialect.anthropic_view,
-                         {k: body[k] for k in ("fusion_route", "fusion_tier") if k in body},
-                         dialect.protocol)
+                         dialect.anthropic_view, overrides, dialect.protocol)
     turn = Turn(client, dialect, state, body, facts, arrival.started)
     OUTGOING_DEPTH.set(_depth(headers) + 1)
     state.controls.track(request_id, session_id, body)
