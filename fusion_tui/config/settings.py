@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
+from fusion_tui.config.council import CouncilSettings, PanelSettings, Price, check_self_consistency
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 from fusion_tui.config.keymap import check_keymap
 
@@ -317,6 +317,7 @@ class Settings(BaseSettings):
             if advisor not in known:
                 raise ValueError(f"council.advisors names '{advisor}', which is not an "
                                  f"upstream id (known: {', '.join(ids)})")
+        check_self_consistency(self.council.self_consistency, self.upstreams, self.pools.actor)
         return self
 
     def upstream(self, upstream_id: str) -> UpstreamSettings:

@@ -7,11 +7,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from fusion_tui.config.tiers import TIER_RANK, Tier
+from fusion_tui.config.council import SELF_ACTOR
+from fusion_tui.config.tiers import Tier
 from fusion_tui.core.state import ProxyState
+from fusion_tui.council.seats import Seat, pool_seats, sample_seats
+from fusion_tui.council.trigger import CouncilTrigger, council_trigger
 from fusion_tui.events import GateDecided, RouteChosen, SessionPinned, UpstreamFailed
 from fusion_tui.events.council import CouncilSkipped
 from fusion_tui.routing.explain import ReasonPart, RouteReason
@@ -106,30 +109,48 @@ class CouncilCall:
 
     convene: bool
     advisors: list[str]
+    """The seats' ids (the route's `council=`)."""
     judge: str | None
     reason: str = ""
+    seats: list[Seat] = field(default_factory=list)
+    """Who advises: an upstream, a temperature and a perspective each."""
+    trigger: CouncilTrigger | None = None
+    """Why the council sits."""
+
+
+ESCALATED = "escalated"
+"""The route reason kind of a tier raised for failing tool results (routing.escalation)."""
 
 
 def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
-    """Whether a council convenes for this tool turn (and says why not, when it would have)."""
+    """Whether a council convenes for this tool turn (and says why not, when it would have).
+
+    When it convenes, the plan's reason gains what the client should know before the council
+    sits: the signal that convened it (`council_signal:<name>`), a self-consistency council
+    (`self_consistency:<upstream>`) and a judge that does not sit (`judge:skipped` by
+    config, `judge:unavailable` when no judge can be called)."""
     cfg = state.settings.council
-    wanted = facts.has_tools and cfg.trigger != "off" and (
-        cfg.trigger == "always"
-        or (plan.tier is not None and TIER_RANK[plan.tier] >= TIER_RANK[cfg.trigger]))
-    if not wanted:
+    trigger = council_trigger(cfg, plan.tier, plan.scores,
+                              any(part.kind == ESCALATED for part in plan.reason))
+    if not facts.has_tools or trigger is None:
         return CouncilCall(False, [], None)
     if not state.controls.council_enabled(facts.session_id, cfg.enabled):
         return CouncilCall(False, [], None, "council_off")
     actor = plan.upstream_id
-    pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
-    pool = [a for a in pool if not state.settings.council.advisors.get(a)
-            or not state.settings.council.advisors[a].muted]
-    advisors = state.controls.advisors_for(facts.session_id, pool)
-    advisors = [a for a in advisors if state.breakers.allows(a)]
+    sampling = cfg.self_consistency
+    if sampling is not None:
+        sampled = actor if sampling.upstream == SELF_ACTOR else sampling.upstream
+        seats = sample_seats(sampled, sampling)
+    else:
+        pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
+        pool = [a for a in pool if a not in cfg.advisors or not cfg.advisors[a].muted]
+        seats = pool_seats(pool, cfg)
+    chosen = set(state.controls.advisors_for(facts.session_id, [s.id for s in seats]))
+    seats = [s for s in seats if s.id in chosen and state.breakers.allows(s.upstream)]
     judges = [j for j in state.settings.pools.judge if state.breakers.allows(j)]
-    judge = judges[0] if judges else None
+    judge = judges[0] if judges and cfg.synthesize else None
     reason = ""
-    if not advisors:
+    if not seats:
         reason = "no_advisors"
     elif not state.costs.budget_left(facts.session_id, cfg.budget_usd):
         reason = "budget_spent"
@@ -137,7 +158,15 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
         state.publish(CouncilSkipped(session_id=facts.session_id,
                                      request_id=facts.request_id, reason=reason))
         return CouncilCall(False, [], None, f"council_skipped:{reason}")
-    return CouncilCall(True, advisors, judge)
+    if trigger.is_signal:
+        plan.reason.add(ReasonPart("council_signal", trigger))
+    if sampling is not None:
+        plan.reason.add(ReasonPart("self_consistency", seats[0].upstream))
+    if not cfg.synthesize:
+        plan.reason.add(ReasonPart("judge", "skipped"))
+    elif judge is None:
+        plan.reason.add(ReasonPart("judge", "unavailable"))
+    return CouncilCall(True, [s.id for s in seats], judge, seats=seats, trigger=trigger)
 
 
 async def call_upstreams(state: ProxyState, facts: RequestFacts, plan: RoutePlan,
