@@ -142,11 +142,14 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
         sampled = actor if sampling.upstream == SELF_ACTOR else sampling.upstream
         seats = sample_seats(sampled, sampling)
     else:
-        pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
-        pool = [a for a in pool if a not in cfg.advisors or not cfg.advisors[a].muted]
-        seats = pool_seats(pool, cfg)
-    chosen = set(state.controls.advisors_for(facts.session_id, [s.id for s in seats]))
-    seats = [s for s in seats if s.id in chosen and state.breakers.allows(s.upstream)]
+        seats = pool_seats([a for a in state.settings.pools.council
+                            if cfg.include_actor or a != actor], cfg)
+    # Muting an upstream (in the config or on the dashboard) mutes every seat it fills.
+    names = [s.id for s in seats] + [s.upstream for s in seats]
+    unmuted = set(state.controls.advisors_for(facts.session_id, names))
+    seats = [s for s in seats if s.id in unmuted and s.upstream in unmuted
+             and not (s.upstream in cfg.advisors and cfg.advisors[s.upstream].muted)
+             and state.breakers.allows(s.upstream)]
     judges = [j for j in state.settings.pools.judge if state.breakers.allows(j)]
     judge = judges[0] if judges and cfg.synthesize else None
     reason = ""

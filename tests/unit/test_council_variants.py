@@ -228,3 +228,19 @@ async def test_no_judge_in_the_pool_is_said_not_silently_skipped(proxy: Any) -> 
     client = ScriptedClient()
     await serve_turn(state, ANTHROPIC, anthropic_body(tools=True), arrival(), client)
     assert client.sent[0][1].endswith("reason=judge:unavailable,council")
+
+
+async def test_muting_the_sampled_upstream_mutes_every_seat_it_fills(proxy: Any) -> None:
+    state, events = council_proxy(proxy, trigger="always",
+                                  self_consistency={"upstream": "adv1", "samples": 2})
+    state.controls.mute_advisor("adv1", session_id="s-muted")
+    client = ScriptedClient()
+    await serve_turn(state, ANTHROPIC, anthropic_body(tools=True),
+                     arrival(**{"x-fusion-session": "s-muted"}), client)
+    assert client.sent[0][1].endswith("reason=override:ui,council_skipped:no_advisors")
+    skipped = next(e for e in events if e.kind == "council_skipped")
+    assert skipped.reason == "no_advisors"  # type: ignore[attr-defined]
+    other = ScriptedClient()
+    await serve_turn(state, ANTHROPIC, anthropic_body(tools=True),
+                     arrival(**{"x-fusion-session": "s-other"}), other)
+    assert "council=adv1#1+adv1#2" in other.sent[0][1]
