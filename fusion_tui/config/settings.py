@@ -13,7 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fusion_tui.config import paths
-from fusion_tui.config.council import CouncilSettings, PanelSettings, Price
+from fusion_tui.config.council import (
+    CouncilSettings,
+    PanelSettings,
+    Price,
+    check_self_consistency,
+)
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 from fusion_tui.config.keymap import check_keymap
 from fusion_tui.config.spend import (
@@ -352,6 +357,7 @@ class Settings(BaseSettings):
             if advisor not in known:
                 raise ValueError(f"council.advisors names '{advisor}', which is not an "
                                  f"upstream id (known: {', '.join(ids)})")
+        check_self_consistency(self.council.self_consistency, self.upstreams, self.pools.actor)
         return self
 
     def upstream(self, upstream_id: str) -> UpstreamSettings:

@@ -10,9 +10,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusion_tui.config.tiers import TIER_RANK, Tier
+from fusion_tui.config.council import SELF_ACTOR
+from fusion_tui.config.tiers import Tier
 from fusion_tui.core import spend
 from fusion_tui.core.state import ProxyState
+from fusion_tui.council.seats import Seat, sample_seats
+from fusion_tui.council.trigger import CouncilTrigger, council_trigger
 from fusion_tui.events import GateDecided, RouteChosen, SessionPinned, UpstreamFailed
 from fusion_tui.events.council import CouncilSkipped
 from fusion_tui.protocols.wire import Wire
@@ -130,18 +133,32 @@ class CouncilCall:
 
     convene: bool
     advisors: list[str]
+    """The seats' ids (the route's `council=`)."""
     judge: str | None
     reason: str = ""
     perspectives: dict[str, str] = field(default_factory=dict)
     """Each advisor's stance: the configured ones overlaid by what a person set."""
     steered: list[str] = field(default_factory=list)
     """What a person changed in this council (added, replaced, judge, perspective)."""
+    seats: list[Seat] = field(default_factory=list)
+    """Who advises: an upstream, a temperature and a perspective each."""
+    trigger: CouncilTrigger | None = None
+    """Why the council sits."""
+
+
+ESCALATED = "escalated"
+"""The route reason kind of a tier raised for failing tool results (routing.escalation)."""
 
 
 def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> CouncilCall:
     """Whether a council convenes for this tool turn (and says why not, when it would have).
-    Near a budget neither a council nor a tool-free panel sits (the plan's panel is cleared,
-    so its actor answers alone, said as `budget:session` / `budget:daily`)."""
+
+    When it convenes, the plan's reason gains what the client should know before the council
+    sits: the signal that convened it (`council_signal:<name>`), a self-consistency council
+    (`self_consistency:<upstream>`) and a judge that does not sit (`judge:skipped` by
+    config, `judge:unavailable` when no judge can be called). Near a budget neither a council
+    nor a tool-free panel sits (the plan's panel is cleared, so its actor answers alone, said
+    as `budget:session` / `budget:daily`)."""
     cfg = state.settings.council
     if plan.panel and not facts.has_tools:
         near = spend.council_budget_note(state, facts)
@@ -149,28 +166,42 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
             plan.panel = []
             return CouncilCall(False, [], None, near)
         return CouncilCall(False, [], None)
-    wanted = facts.has_tools and cfg.trigger != "off" and (
-        cfg.trigger == "always"
-        or (plan.tier is not None and TIER_RANK[plan.tier] >= TIER_RANK[cfg.trigger]))
-    if not wanted:
+    trigger = council_trigger(cfg, plan.tier, plan.scores,
+                              any(part.kind == ESCALATED for part in plan.reason))
+    if not facts.has_tools or trigger is None:
         return CouncilCall(False, [], None)
     if not state.controls.council_enabled(facts.session_id, cfg.enabled):
         return CouncilCall(False, [], None, "council_off")
     actor = plan.upstream_id
-    pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
-    pool = [a for a in pool if not state.settings.council.advisors.get(a)
-            or not state.settings.council.advisors[a].muted]
-    configured = {a: s.perspective for a, s in cfg.advisors.items() if s.perspective}
     judges = [j for j in state.settings.pools.judge if state.breakers.allows(j)]
-    composed = state.controls.compose(facts.session_id, pool, judges, configured)
-    advisors = [a for a in composed.advisors if state.breakers.allows(a)]
-    judge = composed.judge if composed.judge and state.breakers.allows(composed.judge) else (
-        judges[0] if judges else None)
-    reason = ""
+    sampling = cfg.self_consistency
+    perspectives: dict[str, str] = {}
+    steered: list[str] = []
+    judge = judges[0] if judges else None
+    if sampling is not None:
+        sampled = actor if sampling.upstream == SELF_ACTOR else sampling.upstream
+        seats = sample_seats(sampled, sampling)
+    else:
+        pool = [a for a in state.settings.pools.council if cfg.include_actor or a != actor]
+        configured = {a: s.perspective for a, s in cfg.advisors.items() if s.perspective}
+        composed = state.controls.compose(facts.session_id, pool, judges, configured)
+        perspectives, steered = composed.perspectives, composed.steered
+        if composed.judge and state.breakers.allows(composed.judge):
+            judge = composed.judge
+        seats = [Seat(a, a, None, perspectives.get(a)) for a in composed.advisors]
+    # Muting an upstream (in the config or on the dashboard) mutes every seat it fills.
+    names = [s.id for s in seats] + [s.upstream for s in seats]
+    unmuted = set(state.controls.advisors_for(facts.session_id, names))
+    seats = [s for s in seats if s.id in unmuted and s.upstream in unmuted
+             and not (s.upstream in cfg.advisors and cfg.advisors[s.upstream].muted)
+             and state.breakers.allows(s.upstream)]
+    if not cfg.synthesize:
+        judge = None
     near = spend.council_budget_note(state, facts)
     if near:
         return CouncilCall(False, [], None, near)
-    if not advisors:
+    reason = ""
+    if not seats:
         reason = "no_advisors"
     elif not state.costs.budget_left(facts.session_id, cfg.budget_usd):
         reason = "budget_spent"
@@ -178,8 +209,16 @@ def council_for(state: ProxyState, facts: RequestFacts, plan: RoutePlan) -> Coun
         state.publish(CouncilSkipped(session_id=facts.session_id,
                                      request_id=facts.request_id, reason=reason))
         return CouncilCall(False, [], None, f"council_skipped:{reason}")
-    return CouncilCall(True, advisors, judge, perspectives=composed.perspectives,
-                       steered=composed.steered)
+    if trigger.is_signal:
+        plan.reason.add(ReasonPart("council_signal", trigger))
+    if sampling is not None:
+        plan.reason.add(ReasonPart("self_consistency", seats[0].upstream))
+    if not cfg.synthesize:
+        plan.reason.add(ReasonPart("judge", "skipped"))
+    elif judge is None:
+        plan.reason.add(ReasonPart("judge", "unavailable"))
+    return CouncilCall(True, [s.id for s in seats], judge, perspectives=perspectives,
+                       steered=steered, seats=seats, trigger=trigger)
 
 
 async def call_upstreams(state: ProxyState, facts: RequestFacts, plan: RoutePlan,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +18,14 @@ from fusion_tui.council import prompts
 from fusion_tui.council.calls import TextResult, gather_texts, stream_text
 from fusion_tui.council.costs import CostBook
 from fusion_tui.council.hold import HoldDecision, HoldDesk
+from fusion_tui.council.seats import SAMPLE_MARK, Seat, seat_for
 from fusion_tui.council.transcript import (
     advisor_messages,
     describe_tools,
     recent_context,
     system_text,
 )
+from fusion_tui.council.trigger import CouncilTrigger
 from fusion_tui.events import Event
 from fusion_tui.events.council import (
     AdvisorDelta,
@@ -77,15 +79,17 @@ class CouncilOutcome:
 
 
 def advisor_body(
-    body: dict[str, Any], upstream: Upstream, max_tokens: int, perspective: str | None
+    body: dict[str, Any], upstream: Upstream, max_tokens: int, perspective: str | None,
+    temperature: float | None = None,
 ) -> dict[str, Any]:
-    """The advisor's request: the conversation as text, the tools described, no tools field."""
+    """The advisor's request: the conversation as text, the tools described, no tools field
+    (a seat's own temperature when it has one)."""
     messages = advisor_messages(body)
     if messages and messages[-1]["role"] == "user":
         messages[-1] = {**messages[-1], "content": messages[-1]["content"] + "\n\n" + ADVISE_NOW}
     else:
         messages.append({"role": "user", "content": ADVISE_NOW})
-    return {
+    request: dict[str, Any] = {
         "model": upstream.settings.model,
         "max_tokens": max_tokens,
         "system": prompts.advisor_system(
@@ -93,6 +97,9 @@ def advisor_body(
         ),
         "messages": messages,
     }
+    if temperature is not None:
+        request["temperature"] = temperature
+    return request
 
 
 def judge_body(
@@ -120,27 +127,37 @@ class Council:
         self.rid = ctx.request_id
 
     async def convene(
-        self, body: dict[str, Any], actor: str, advisors: list[str], judge: str | None
+        self,
+        body: dict[str, Any],
+        actor: str,
+        advisors: Sequence[str | Seat],
+        judge: str | None,
+        trigger: CouncilTrigger = CouncilTrigger.TIER,
     ) -> CouncilOutcome:
-        """Run the council for `body`; never raises for an advisor's or the judge's failure."""
+        """Run the council for `body`; never raises for an advisor's or the judge's failure.
+
+        `advisors` are seats (or pool advisors' upstream ids); with `judge` None or
+        `synthesize` off, the actor gets the anonymised opinions under a fixed header."""
         s = self.ctx.settings
-        perspectives = {
-            a: s.advisors[a].perspective or ""
-            for a in advisors
-            if a in s.advisors and s.advisors[a].perspective
-        }
+        seats = [seat_for(a, s) for a in advisors]
+        sampled = {seat.upstream for seat in seats if SAMPLE_MARK in seat.id}
         self.ctx.publish(
             CouncilConvened(
                 session_id=self.sid,
                 request_id=self.rid,
-                advisors=advisors,
-                judge=judge,
+                advisors=[seat.id for seat in seats],
+                judge=judge if s.synthesize else None,
                 actor=actor,
                 deadline_s=s.deadline_s,
-                perspectives=perspectives,
+                perspectives={seat.id: seat.perspective for seat in seats if seat.perspective},
+                trigger=trigger,
+                temperatures={
+                    seat.id: seat.temperature for seat in seats if seat.temperature is not None
+                },
+                sampled=next(iter(sampled)) if len(sampled) == 1 else None,
             )
         )
-        opinions = await self._deliberate(body, advisors, perspectives)
+        opinions = await self._deliberate(body, seats)
         answered = [o for o in opinions if o.state == "ok"]
         if len(answered) < s.quorum or not any(o.text.strip() for o in opinions):
             return self._failed(f"below_quorum:{len(answered)}/{max(s.quorum, 1)}", opinions)
@@ -151,7 +168,8 @@ class Council:
         order = [o.advisor for o in usable]
         opinions_text = prompts.labelled_opinions(labelled)
         started = time.monotonic()
-        if s.synthesize and judge:
+        judged = bool(s.synthesize and judge)
+        if judged and judge:
             try:
                 briefing = await self._judge(body, judge, opinions_text)
             except (UpstreamError, TimeoutError) as exc:
@@ -164,8 +182,8 @@ class Council:
                 session_id=self.sid,
                 request_id=self.rid,
                 text=briefing,
-                judge=judge,
-                synthesized=bool(s.synthesize and judge),
+                judge=judge if judged else None,
+                synthesized=judged,
                 order=order,
                 latency_ms=(time.monotonic() - started) * 1000,
             )
@@ -173,7 +191,7 @@ class Council:
         final, reason = await self._maybe_hold(briefing)
         if final is None:
             return CouncilOutcome(None, "skipped", reason, opinions)
-        return CouncilOutcome(prompts.wrap_briefing(final), "briefed", reason, opinions)
+        return CouncilOutcome(prompts.wrap_briefing(final, judged), "briefed", reason, opinions)
 
     def _failed(
         self, reason: str, opinions: list[Opinion], detail: str | None = None
@@ -187,31 +205,31 @@ class Council:
         )
         return CouncilOutcome(None, "failed", f"council_failed:{reason}", opinions)
 
-    async def _deliberate(
-        self, body: dict[str, Any], advisors: list[str], perspectives: Mapping[str, str]
-    ) -> list[Opinion]:
+    async def _deliberate(self, body: dict[str, Any], seats: list[Seat]) -> list[Opinion]:
         s = self.ctx.settings
+        upstream_of = {seat.id: seat.upstream for seat in seats}
 
-        def advise(advisor: str) -> Callable[[TextResult], Awaitable[None]]:
-            upstream = self.ctx.upstreams[advisor]
-            request = advisor_body(body, upstream, s.advisor_max_tokens, perspectives.get(advisor))
+        def advise(seat: Seat) -> Callable[[TextResult], Awaitable[None]]:
+            upstream = self.ctx.upstreams[seat.upstream]
+            request = advisor_body(body, upstream, s.advisor_max_tokens, seat.perspective,
+                                   seat.temperature)
 
             def on_text(piece: str) -> None:
                 self.ctx.publish(AdvisorDelta(session_id=self.sid, request_id=self.rid,
-                                              advisor=advisor, text=piece))
+                                              advisor=seat.id, text=piece))
 
             return lambda result: stream_text(upstream, request, self.ctx.headers, result,
                                               on_text)
 
-        contributions = await gather_texts({a: advise(a) for a in advisors}, s.deadline_s,
-                                           "advisor")
+        contributions = await gather_texts({seat.id: advise(seat) for seat in seats},
+                                           s.deadline_s, "advisor")
         opinions = []
         for c in contributions:
             advisor, state, error, result = c.name, c.state, c.error, c.result
             if result.usage or result.text:
-                self.ctx.costs.record(
-                    self.ctx.session_id, self.ctx.request_id, advisor, "advisor", result.usage
-                )
+                # Priced (and named in CostRecorded) as the upstream that was asked.
+                self.ctx.costs.record(self.ctx.session_id, self.ctx.request_id,
+                                      upstream_of[advisor], "advisor", result.usage)
             self.ctx.publish(
                 AdvisorFinished(
                     session_id=self.sid,

@@ -38,6 +38,9 @@ BRIEFING_OPEN = "<council-briefing>"
 BRIEFING_CLOSE = "</council-briefing>"
 BRIEFING_PREAMBLE = ("Advice from a council of other models for your next step. Weigh it; you "
                      "decide and act with your tools as usual.")
+OPINIONS_PREAMBLE = ("Opinions of other models on your next step, labelled by letter in random "
+                     "order, not checked by a judge. They may disagree or be wrong; weigh them, "
+                     "then decide and act with your tools as usual.")
 
 
 def advisor_system(original_system: str, tools_text: str, perspective: str | None) -> str:
@@ -61,6 +64,8 @@ def labelled_opinions(opinions: list[tuple[str, str, bool]]) -> str:
     return "\n\n".join(blocks)
 
 
-def wrap_briefing(text: str) -> str:
-    """The briefing as the actor sees it."""
-    return f"{BRIEFING_OPEN}\n{BRIEFING_PREAMBLE}\n\n{text.strip()}\n{BRIEFING_CLOSE}"
+def wrap_briefing(text: str, judged: bool = True) -> str:
+    """The briefing as the actor sees it: the judge's, or (judged False) the opinions
+    themselves under a fixed header that says nobody judged them."""
+    preamble = BRIEFING_PREAMBLE if judged else OPINIONS_PREAMBLE
+    return f"{BRIEFING_OPEN}\n{preamble}\n\n{text.strip()}\n{BRIEFING_CLOSE}"

@@ -10,13 +10,20 @@ from fusion_tui.events.model import Event
 
 @dataclass(frozen=True, kw_only=True)
 class CouncilConvened(Event):
-    """A council sits: who advises, who judges, who acts, under what deadline."""
+    """A council sits: who advises, who judges (None: the judge is skipped and the actor gets
+    the opinions), who acts, under what deadline, and why."""
 
     advisors: list[str]
     judge: str | None
     actor: str
     deadline_s: float
     perspectives: dict[str, str] = field(default_factory=dict)
+    trigger: str = "tier"
+    """Why it sits: tier | always, or a signal: failing_tools | close_to_plan | unsure."""
+    temperatures: dict[str, float] = field(default_factory=dict)
+    """Advisor seat -> the temperature it was asked at (self-consistency samples)."""
+    sampled: str | None = None
+    """The upstream every seat samples (a self-consistency council), else None."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,6 +44,7 @@ from fusion_tui.council.calls import TextResult, stream_text
 from fusion_tui.council.costs import cost_of
 from fusion_tui.council.orchestrator import Council, CouncilContext
 from fusion_tui.council.panel import PanelResult, gather_answers, judge_request, pick_ranked
+from fusion_tui.council.trigger import CouncilTrigger
 from fusion_tui.events import (
     ActorToolCalled,
     RequestCancelled,
@@ -302,7 +303,8 @@ class Turn:
                              self.state.upstreams, cfg, self.state.publish, self.state.costs,
                              self.state.hold_desk, self.facts.headers, plan.tier)
         outcome = await self._sitting(Council(ctx).convene(
-            self.facts.gate_body, plan.upstream_id, call.advisors, call.judge))
+            self.facts.gate_body, plan.upstream_id, call.seats, call.judge,
+            call.trigger or CouncilTrigger.TIER))
         body = self.dialect.inject(self.body, outcome.briefing) if outcome.briefing else None
         self.state.publish(ActorStarted(session_id=self.facts.session_id,
                                         request_id=self.facts.request_id,
