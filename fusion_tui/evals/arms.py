@@ -1,8 +1,9 @@
 """Arms: named config overlays applied to one base config, one proxy per arm.
 
-Built in: `solo` (the actor alone), `council` (advisors + judge + actor on every tool turn) and
-`self` (self-consistency: the actor's own model N times as the advisors). Users add their own
-in a YAML file of name -> overlay (see docs/eval.md)."""
+Built in: `solo` (the actor alone), `council` (advisors + judge + actor on every tool turn),
+`council-nojudge` (the same advisors, the judge skipped: the actor gets their opinions) and
+`self` (council.self_consistency: the actor sampled N times as the advisors). Users add their
+own in a YAML file of name -> overlay (see docs/eval.md)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,12 @@ import yaml
 
 from fusion_tui.config import ConfigError, Settings, load_settings
 
-BUILTIN_ARMS = ("solo", "council", "self")
+BUILTIN_ARMS = ("solo", "council", "council-nojudge", "self")
 SIMULATED_BASE = Path(__file__).resolve().parent / "simulated.yaml"
 """The base config when none is given: every model simulated, paced fast."""
 
 ADD_UPSTREAMS = "add_upstreams"
 """Overlay key whose list is appended to the base's upstreams (instead of replacing them)."""
-
-SELF_PREFIX = "self-"
-
 
 class ArmError(Exception):
     """An arm cannot be built; the message says which and why."""
@@ -54,30 +52,20 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SELF_TEMPERATURES = [0.2, 0.6, 1.0]
+"""The `self` arm's sample temperatures, cycled (at most 1: Anthropic's API limit)."""
+
+
 def self_overlay(base: dict[str, Any], n: int) -> dict[str, Any]:
-    """The `self` arm as an overlay: N upstream entries that alias the actor's upstream (same
-    type, URL, model, key and price; ids self-1..N) sit as the whole council, beside the
-    judge. Sampling diversity comes from the upstream's own default temperature: the config
-    schema has no per-upstream temperature or seed yet."""
+    """The `self` arm: council.self_consistency, the turn's actor sampled N times (seats
+    `<actor>#1..N`, temperatures SELF_TEMPERATURES cycled) as the whole council, the judge
+    as configured."""
     if n < 1:
         raise ArmError("self needs at least one sample (--self-n)")
-    actors = (base.get("pools") or {}).get("actor") or []
-    if not actors:
+    if not (base.get("pools") or {}).get("actor"):
         raise ArmError("self: the base config has no pools.actor to sample")
-    actor = actors[0]
-    entries = [u for u in base.get("upstreams") or [] if isinstance(u, dict)
-               and u.get("id") == actor]
-    if not entries:
-        raise ArmError(f"self: the actor {actor!r} is not among the base config's upstreams")
-    copies = []
-    for i in range(1, n + 1):
-        entry = copy.deepcopy(entries[0])
-        entry["id"] = f"{SELF_PREFIX}{i}"
-        copies.append(entry)
-    return {ADD_UPSTREAMS: copies,
-            "pools": {"council": [c["id"] for c in copies]},
-            "council": {"enabled": True, "trigger": "always", "include_actor": False,
-                        "advisors": {}}}
+    return {"council": {"enabled": True, "trigger": "always", "self_consistency": {
+        "upstream": "actor", "samples": n, "temperatures": SELF_TEMPERATURES}}}
 
 
 def builtin_overlay(name: str, base: dict[str, Any], self_n: int) -> dict[str, Any]:
@@ -86,6 +74,8 @@ def builtin_overlay(name: str, base: dict[str, Any], self_n: int) -> dict[str, A
         return {"council": {"enabled": False}}
     if name == "council":
         return {"council": {"enabled": True, "trigger": "always"}}
+    if name == "council-nojudge":
+        return {"council": {"enabled": True, "trigger": "always", "synthesize": False}}
     if name == "self":
         return self_overlay(base, self_n)
     raise ArmError(f"no built-in arm {name!r}")

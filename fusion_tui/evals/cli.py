@@ -35,7 +35,8 @@ def add_parser(eval_sub: argparse._SubParsersAction,
     council.add_argument("--only", default="",
                          help="comma list of task names to keep")
     council.add_argument("--arms", default="solo,council,self",
-                         help="comma list: solo, council, self, or names from --arms-file")
+                         help="comma list: solo, council, council-nojudge, self, or names "
+                              "from --arms-file")
     council.add_argument("--arms-file", type=Path,
                          help="YAML mapping of arm name -> config overlay")
     council.add_argument("--self-n", type=int, default=3,

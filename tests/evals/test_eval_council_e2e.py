@@ -94,7 +94,7 @@ def test_eval_council_runs_every_arm_and_resumes_after_a_kill(tmp_path: Path):
     for run in runs:
         assert run["recordings"] and all(Path(p).is_file() for p in run["recordings"])
     self_config = (out / "configs" / "self.yaml").read_text()
-    assert "self-3" in self_config
+    assert "self_consistency:" in self_config and "samples: 3" in self_config
     markdown = (out / "report.md").read_text()
     assert "| solo | 0/2 (0%) |" in markdown and "## Runs" in markdown
 

@@ -35,19 +35,19 @@ def test_paired_counts_flips_on_shared_keys_only():
     assert median([3.0, 1.0, 2.0, 10.0]) == 2.5 and median([]) is None
 
 
-def test_arms_are_overlays_and_self_aliases_the_actor(tmp_path: Path):
+def test_arms_are_overlays_and_self_samples_the_actor(tmp_path: Path):
     base = read_base(None)
-    arms = {a.name: a for a in build_arms(["solo", "council", "self"], base, {},
-                                          tmp_path, self_n=4)}
+    arms = {a.name: a for a in build_arms(["solo", "council", "council-nojudge", "self"], base,
+                                          {}, tmp_path, self_n=4)}
     assert arms["solo"].config["council"]["enabled"] is False
     assert arms["council"].config["council"]["trigger"] == "always"
+    assert arms["council"].config["council"].get("synthesize", True) is True
+    assert arms["council-nojudge"].config["council"]["synthesize"] is False
+    assert arms["council-nojudge"].config["pools"] == base["pools"]
     selfish = arms["self"].config
-    copies = [u for u in selfish["upstreams"] if u["id"].startswith("self-")]
-    actor = next(u for u in base["upstreams"] if u["id"] == base["pools"]["actor"][0])
-    assert len(copies) == 4
-    assert all({**c, "id": actor["id"]} == actor for c in copies)
-    assert selfish["pools"]["council"] == ["self-1", "self-2", "self-3", "self-4"]
-    assert selfish["pools"]["judge"] == base["pools"]["judge"]
+    assert selfish["council"]["self_consistency"] == {
+        "upstream": "actor", "samples": 4, "temperatures": [0.2, 0.6, 1.0]}
+    assert selfish["upstreams"] == base["upstreams"] and selfish["pools"] == base["pools"]
     for arm in arms.values():
         assert arm.config["server"]["port"] == 0
         assert arm.config["sessions"]["dir"] == str(tmp_path / arm.name)
