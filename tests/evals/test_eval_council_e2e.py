@@ -61,8 +61,11 @@ def test_eval_council_runs_every_arm_and_resumes_after_a_kill(tmp_path: Path):
     interrupted_at = _lines(out / "runs.jsonl")
     assert 2 <= interrupted_at < 6
     for log in (out / "logs").glob("*.proxy.log"):
-        listening = json.loads(next(line for line in log.read_text().splitlines()
-                                    if line.startswith('{"listening"')))["listening"]
+        started = next((line for line in log.read_text().splitlines()
+                        if line.startswith('{"listening"')), None)
+        if started is None:  # the kill came while this arm's proxy was starting: no port
+            continue
+        listening = json.loads(started)["listening"]
         assert _port_closed(listening), f"{log.name}: the arm's proxy outlived the eval"
 
     second = subprocess.run(_command(out, binary), env=_env(), capture_output=True, text=True,
