@@ -128,8 +128,9 @@ def cmd_eval_council(args: argparse.Namespace) -> int:
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     (out / "report.md").write_text(markdown(report), encoding="utf-8")
     Console().print(_terminal_table(report))
-    print(f"report: {out / 'report.json'} and {out / 'report.md'}"
-          + (f" (resumed {outcome.resumed} earlier runs)" if outcome.resumed else ""))
+    sys.stdout.write(f"report: {out / 'report.json'} and {out / 'report.md'}"
+                     + (f" (resumed {outcome.resumed} earlier runs)" if outcome.resumed else "")
+                     + "\n")
     if outcome.stopped:
-        print(f"stopped early: {outcome.stopped}", file=sys.stderr)
+        sys.stderr.write(f"stopped early: {outcome.stopped}\n")
     return 0
