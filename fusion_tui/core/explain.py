@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fusion_tui.config import Settings
 from fusion_tui.config.tiers import Tier
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.routing.router import GateVerdict, Overrides, Router
 
 if TYPE_CHECKING:
@@ -46,11 +47,9 @@ def detect_protocol(body: Any, hint: str | None = None) -> str:
 
 def anthropic_view(body: dict[str, Any], protocol: str) -> dict[str, Any]:
     """The request as the gate reads it (Anthropic shape)."""
-    if protocol == "anthropic":
-        return body
-    from fusion_tui.protocols import translate_request_openai_to_anthropic
+    from fusion_tui.protocols.translation import anthropic_view as view
 
-    return translate_request_openai_to_anthropic(body)
+    return view(body, Wire(protocol))
 
 
 def explain_decision(settings: Settings, decision: Decision, body: Mapping[str, Any],

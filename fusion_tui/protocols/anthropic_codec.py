@@ -9,7 +9,7 @@ import orjson
 from fusion_tui.protocols import neutral as n
 from fusion_tui.protocols.anthropic import error_body, error_type_for
 from fusion_tui.protocols.openai import parse_arguments
-from fusion_tui.protocols.sse import encode_sse
+from fusion_tui.protocols.sse import DONE, SSEEvent, encode_sse, event_object
 
 STOP_FROM_WIRE: dict[str, n.StopReason] = {
     "end_turn": "end", "max_tokens": "length", "tool_use": "tool_calls",
@@ -331,15 +331,26 @@ def error_event(status: int, message: str) -> bytes:
 
 
 class StreamDecoder:
-    """Anthropic SSE events (name and parsed data) -> neutral stream events."""
+    """Anthropic SSE events -> neutral stream events (the stream half of this codec)."""
 
-    def __init__(self) -> None:
+    def __init__(self, notes: n.Notes | None = None) -> None:
         self.usage = n.Usage()
         self.stop: n.StopReason | None = None
         self.stop_sequence: str | None = None
 
-    def feed(self, name: str, data: dict[str, Any]) -> list[n.StreamEvent]:
-        """The neutral events one Anthropic event stands for."""
+    def feed(self, event: SSEEvent) -> list[n.StreamEvent]:
+        """The neutral events one Anthropic event stands for. Events without data and a
+        stray `[DONE]` are skipped; data that is not a JSON object is a MalformedEvent."""
+        if not event.data or event.data == DONE:
+            return []
+        payload = event_object(event)
+        return self._event(event.event or str(payload.get("type", "")), payload)
+
+    def end(self) -> list[n.StreamEvent]:
+        """The bytes ended: nothing more (a stream cut before `message_stop` stays cut)."""
+        return []
+
+    def _event(self, name: str, data: dict[str, Any]) -> list[n.StreamEvent]:
         if name == "message_start":
             message = data.get("message") or {}
             self.usage = decode_usage(message.get("usage") or {})

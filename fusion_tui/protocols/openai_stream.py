@@ -23,7 +23,7 @@ from fusion_tui.protocols.openai_codec import (
     decode_usage,
     encode_usage,
 )
-from fusion_tui.protocols.sse import MalformedEvent
+from fusion_tui.protocols.sse import MalformedEvent, SSEEvent
 
 DONE = b"data: [DONE]\n\n"
 
@@ -39,7 +39,8 @@ def error_frame(status: int, message: str) -> bytes:
 
 
 class StreamDecoder:
-    """OpenAI `data:` payloads -> neutral stream events. Call `end()` when the bytes end."""
+    """OpenAI SSE events -> neutral stream events (the stream half of the Chat Completions
+    codec). Call `end()` when the bytes end."""
 
     def __init__(self, notes: n.Notes) -> None:
         self.notes = notes
@@ -51,8 +52,9 @@ class StreamDecoder:
         self.finish_reason: str | None = None
         self.usage = n.Usage()
 
-    def feed(self, data: str) -> list[n.StreamEvent]:
-        """The neutral events for one `data:` payload."""
+    def feed(self, event: SSEEvent) -> list[n.StreamEvent]:
+        """The neutral events for one event (only its `data:` payload counts)."""
+        data = event.data
         if self.finished:
             return []
         if data.strip() == "[DONE]":

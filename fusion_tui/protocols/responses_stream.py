@@ -11,6 +11,7 @@ events, then completed (or incomplete, or failed).
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fusion_tui.protocols import neutral as n
@@ -26,10 +27,12 @@ from fusion_tui.protocols.responses_codec import (
     response_object,
     status_for,
 )
+from fusion_tui.protocols.sse import DONE, SSEEvent, SSEParser, event_object, strict_json_events
 
 
 class StreamDecoder:
-    """Responses event payloads -> neutral stream events. Call `end()` when the bytes end."""
+    """Responses SSE events -> neutral stream events (the stream half of the Responses
+    codec). Call `end()` when the bytes end."""
 
     def __init__(self, notes: n.Notes) -> None:
         self.notes = notes
@@ -40,8 +43,16 @@ class StreamDecoder:
         self.called = False
         self.summary_seen: set[tuple[int, int]] = set()
 
-    def feed(self, payload: dict[str, Any]) -> list[n.StreamEvent]:
-        """The neutral events for one event payload."""
+    def feed(self, event: SSEEvent) -> list[n.StreamEvent]:
+        """The neutral events for one event. Events without data and a `[DONE]` sentinel
+        are skipped; data that is not a JSON object is a MalformedEvent."""
+        if not event.data or event.data == DONE:
+            return []
+        payload = event_object(event)
+        payload.setdefault("type", event.event)
+        return self._payload(payload)
+
+    def _payload(self, payload: dict[str, Any]) -> list[n.StreamEvent]:
         if self.finished:
             return []
         kind = str(payload.get("type", ""))
@@ -273,3 +284,29 @@ class StreamEncoder:
                 + self._event("response.content_part.done", item_id=item_id,
                               output_index=position, content_index=0, part=part)
                 + self._event("response.output_item.done", output_index=position, item=item))
+
+
+async def collect_stream(chunks: AsyncIterator[bytes], notes: n.Notes
+                         ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Read a whole Responses stream: (the final response object, or None; the error if the
+    stream failed). Output items are taken from `response.output_item.done` events when the
+    final object has none (the ChatGPT Codex backend leaves `output` empty there)."""
+    parser = SSEParser()
+    items: dict[int, dict[str, Any]] = {}
+    final: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    async for chunk in chunks:
+        for event, payload in strict_json_events(parser, chunk):
+            kind = payload.get("type", event.event)
+            if kind == "response.output_item.done":
+                items[int(payload.get("output_index") or len(items))] = payload.get("item") or {}
+            elif kind in ("response.completed", "response.incomplete"):
+                final = dict(payload.get("response") or {})
+            elif kind == "response.failed":
+                error = (payload.get("response") or {}).get("error") or {
+                    "message": "response failed"}
+            elif kind == "error":
+                error = {"code": payload.get("code"), "message": payload.get("message")}
+    if final is not None and not final.get("output") and items:
+        final["output"] = [items[i] for i in sorted(items)]
+    return final, error

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.routing.data import DATA_DIR, TIERS, load_examples
 
 REAL_CAPTURES = DATA_DIR / "real" / "captures.jsonl.gz"
-PROTOCOLS = ("anthropic", "openai", "responses")
+PROTOCOLS = tuple(str(w) for w in Wire)
 
 
 class CorpusError(ValueError):
@@ -39,20 +40,10 @@ class Capture:
 
 def anthropic_view(body: dict[str, Any], protocol: str) -> dict[str, Any]:
     """The request in Anthropic Messages shape (what the gate reads)."""
-    if protocol == "anthropic":
-        return body
-    from fusion_tui.protocols.neutral import Notes
+    from fusion_tui.protocols.translation import anthropic_view as view
 
-    if protocol == "openai":
-        from fusion_tui.protocols import translate_request_openai_to_anthropic
-
-        return translate_request_openai_to_anthropic(body)
-    if protocol == "responses":
-        from fusion_tui.protocols.translate_responses import responses_to_anthropic_request
-
-        return responses_to_anthropic_request(
-            body, Notes(), model=str(body.get("model", "")),
-            default_max_tokens=int(body.get("max_output_tokens") or 4096))
+    if protocol in PROTOCOLS:
+        return view(body, Wire(protocol))
     raise CorpusError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
 
 

@@ -16,8 +16,8 @@ from fusion_tui.protocols.anthropic import estimate_request_tokens
 from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.openai import error_body
 from fusion_tui.protocols.responses import status_for_code
+from fusion_tui.protocols.responses_stream import collect_stream
 from fusion_tui.protocols.sse import MalformedEvent
-from fusion_tui.protocols.translate_responses import collect_stream
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 from fusion_tui.upstreams.checked import checked_reply

@@ -10,9 +10,11 @@ import orjson
 
 from fusion_tui.protocols import neutral as n
 from fusion_tui.protocols import responses_codec as rc
-from fusion_tui.protocols import translate_responses as tr
 from fusion_tui.protocols.responses import ResponsesAccumulator
+from fusion_tui.protocols.responses_stream import collect_stream
 from fusion_tui.protocols.sse import SSEParser
+from fusion_tui.protocols.translation import translate, translate_stream
+from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams.simulated_brain import decide
 
 BODY: dict[str, Any] = {
@@ -37,7 +39,8 @@ BODY: dict[str, Any] = {
 
 def test_request_to_anthropic_groups_items_into_turns():
     notes = n.Notes()
-    out = tr.responses_to_anthropic_request(BODY, notes, model="claude", default_max_tokens=9)
+    out = translate(BODY, Wire.RESPONSES, Wire.ANTHROPIC,
+                    notes, model="claude", default_max_tokens=9)
     assert out["system"] == "Be brief.\n\nrules" or out["system"][0]["text"].startswith("Be")
     roles = [m["role"] for m in out["messages"]]
     assert roles == ["user", "assistant", "user"]
@@ -62,7 +65,7 @@ def test_anthropic_request_to_responses_keeps_calls_and_results_in_order():
                 {"role": "user", "content": [
                     {"type": "tool_result", "tool_use_id": "t1", "content": "data",
                      "is_error": True}, {"type": "text", "text": "and?"}]}]}
-    out = tr.anthropic_to_responses_request(body, notes, model="gpt")
+    out = translate(body, Wire.ANTHROPIC, Wire.RESPONSES, notes, model="gpt")
     assert out["instructions"] == "sys" and out["store"] is False
     assert out["max_output_tokens"] == 50
     assert [i.get("type") for i in out["input"]] == [
@@ -104,8 +107,9 @@ async def test_anthropic_stream_to_responses_and_back():
         events += [n.PartDelta(i, kind, value), n.PartStop(i)]  # type: ignore[arg-type]
     events.append(n.StreamStop("tool_calls", resp.usage))
     anthropic_sse = b"".join(encoder.encode(e) for e in events)
-    responses_sse = await _collect(tr.anthropic_to_responses_stream(
-        _chunks(anthropic_sse[:50], anthropic_sse[50:]), notes, model="claude"))
+    chunks = _chunks(anthropic_sse[:50], anthropic_sse[50:])
+    responses_sse = await _collect(translate_stream(chunks, Wire.ANTHROPIC, Wire.RESPONSES, notes,
+                                                    model="claude"))
     payloads = _events(responses_sse)
     assert payloads[0]["type"] == "response.created"
     assert [p["sequence_number"] for p in payloads] == list(range(len(payloads)))
@@ -118,7 +122,8 @@ async def test_anthropic_stream_to_responses_and_back():
     for p in payloads:
         acc.add(p)
     assert acc.stop_reason() == "tool_use" and acc.content()[-1]["input"] == {"a": 1}
-    back = await _collect(tr.responses_to_anthropic_stream(_chunks(responses_sse), notes))
+    back = await _collect(translate_stream(_chunks(responses_sse), Wire.RESPONSES, Wire.ANTHROPIC,
+                                           notes))
     names = [e.event for e in SSEParser().feed(back)]
     assert names[0] == "message_start" and names[-1] == "message_stop"
     assert names.count("content_block_start") == 3
@@ -127,7 +132,7 @@ async def test_anthropic_stream_to_responses_and_back():
 async def test_cut_stream_stays_unfinished_and_codex_final_output_is_rebuilt():
     created = (b'event: response.created\ndata: {"type":"response.created","response":'
                b'{"id":"resp_1","model":"m"}}\n\n')
-    cut = await _collect(tr.responses_to_openai_stream(_chunks(created), n.Notes(),
+    cut = await _collect(translate_stream(_chunks(created), Wire.RESPONSES, Wire.OPENAI, n.Notes(),
                                                        include_usage=True))
     assert b"[DONE]" not in cut
     item = {"type": "message", "content": [{"type": "output_text", "text": "hi"}]}
@@ -136,7 +141,7 @@ async def test_cut_stream_stays_unfinished_and_codex_final_output_is_rebuilt():
     final = orjson.dumps({"type": "response.completed", "response": {
         "id": "resp_1", "status": "completed", "output": []}})
     stream = _chunks(created, b"data: " + done + b"\n\n", b"data: " + final + b"\n\n")
-    answer, error = await tr.collect_stream(stream, n.Notes())
+    answer, error = await collect_stream(stream, n.Notes())
     assert error is None and answer is not None and answer["output"] == [item]
     assert rc.decode_response(answer, n.Notes()).parts == [n.Text("hi")]
 

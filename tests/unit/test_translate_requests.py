@@ -6,12 +6,9 @@ from typing import Any
 
 import pytest
 
-from fusion_tui.protocols import translate_request_openai_to_anthropic
 from fusion_tui.protocols.neutral import Notes
-from fusion_tui.protocols.translate import (
-    anthropic_to_openai_request,
-    openai_to_anthropic_request,
-)
+from fusion_tui.protocols.translation import anthropic_view, translate
+from fusion_tui.protocols.wire import Wire
 
 PNG = "iVBORw0KGgo="
 PDF = "JVBERi0xLjQ="
@@ -115,7 +112,8 @@ A2O: list[tuple[str, dict[str, Any], dict[str, Any], list[str]]] = [
 @pytest.mark.parametrize(("case", "body", "expected", "notes"), A2O, ids=[c[0] for c in A2O])
 def test_anthropic_to_openai(case, body, expected, notes):
     got_notes = Notes()
-    got = anthropic_to_openai_request({"model": "claude", "max_tokens": 100, **body}, got_notes,
+    got = translate({"model": "claude", "max_tokens": 100, **body}, Wire.ANTHROPIC, Wire.OPENAI,
+                    got_notes,
                                       model="gpt-up", token_field="max_completion_tokens")
     assert got == {"model": "gpt-up", "max_completion_tokens": 100, **expected}
     assert got_notes.items == notes
@@ -199,7 +197,8 @@ O2A: list[tuple[str, dict[str, Any], dict[str, Any], list[str]]] = [
 @pytest.mark.parametrize(("case", "body", "expected", "notes"), O2A, ids=[c[0] for c in O2A])
 def test_openai_to_anthropic(case, body, expected, notes):
     got_notes = Notes()
-    got = openai_to_anthropic_request({"model": "gpt", **body}, got_notes, model="claude-up",
+    got = translate({"model": "gpt", **body}, Wire.OPENAI, Wire.ANTHROPIC,
+                    got_notes, model="claude-up",
                                       default_max_tokens=1234)
     max_tokens = body.get("max_tokens", 1234)
     assert got == {"model": "claude-up", "max_tokens": max_tokens, **expected}
@@ -208,14 +207,14 @@ def test_openai_to_anthropic(case, body, expected, notes):
 
 def test_json_object_is_asked_for_in_the_system_prompt():
     notes = Notes()
-    got = openai_to_anthropic_request({"model": "g", "messages": [
-        {"role": "user", "content": "x"}], "response_format": {"type": "json_object"}}, notes,
-        model="c", default_max_tokens=10)
+    got = translate({"model": "g", "messages": [
+        {"role": "user", "content": "x"}], "response_format": {"type": "json_object"}},
+        Wire.OPENAI, Wire.ANTHROPIC, notes, model="c", default_max_tokens=10)
     assert "JSON object" in got["system"][0]["text"]
     assert notes.items and "json_object" in notes.items[0]
 
 
 def test_gate_view_keeps_the_model():
-    got = translate_request_openai_to_anthropic({"model": "gpt", "messages": [
-        {"role": "system", "content": "s"}, {"role": "user", "content": "u"}]})
+    got = anthropic_view({"model": "gpt", "messages": [
+        {"role": "system", "content": "s"}, {"role": "user", "content": "u"}]}, Wire.OPENAI)
     assert got["model"] == "gpt" and got["system"] == [{"type": "text", "text": "s"}]

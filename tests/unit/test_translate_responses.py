@@ -7,13 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
+from fusion_tui.protocols.errors import error_bytes
 from fusion_tui.protocols.neutral import Notes
-from fusion_tui.protocols.translate import (
-    anthropic_to_openai_response,
-    error_to_anthropic,
-    error_to_openai,
-    openai_to_anthropic_response,
-)
+from fusion_tui.protocols.translation import translate
+from fusion_tui.protocols.wire import Wire
 
 
 def oai_completion(message: dict[str, Any], finish: str, usage: dict[str, Any] | None = None
@@ -49,7 +46,8 @@ O2A_CASES = [
 @pytest.mark.parametrize(("case", "message", "finish", "content", "stop"), O2A_CASES,
                          ids=[c[0] for c in O2A_CASES])
 def test_openai_to_anthropic_response(case, message, finish, content, stop):
-    got = openai_to_anthropic_response(oai_completion(message, finish), Notes())
+    got = translate(oai_completion(message, finish), Wire.OPENAI, Wire.ANTHROPIC,
+                    Notes(), kind="response")
     assert got["type"] == "message" and got["role"] == "assistant"
     assert got["id"] == "msg_chatcmpl-1" and got["model"] == "gpt"
     assert got["content"] == content
@@ -90,7 +88,8 @@ A2O_CASES = [
                          ids=[c[0] for c in A2O_CASES])
 def test_anthropic_to_openai_response(case, content, stop, message, finish, notes):
     got_notes = Notes()
-    got = anthropic_to_openai_response(anth_message(content, stop), got_notes)
+    got = translate(anth_message(content, stop), Wire.ANTHROPIC, Wire.OPENAI,
+                    got_notes, kind="response")
     assert got["object"] == "chat.completion" and got["id"] == "chatcmpl-msg_1"
     choice = got["choices"][0]
     assert choice["message"] == {"role": "assistant", "refusal": None, **message}
@@ -109,8 +108,8 @@ def test_anthropic_to_openai_response(case, content, stop, message, finish, note
     (b"", "HTTP 503"),
 ])
 def test_error_bodies_keep_the_message(raw, message):
-    anth = orjson.loads(error_to_anthropic(503, raw))
+    anth = orjson.loads(error_bytes(Wire.ANTHROPIC, 503, raw))
     assert anth == {"type": "error", "error": {"type": "overloaded_error", "message": message}}
-    oai = orjson.loads(error_to_openai(503, raw))
+    oai = orjson.loads(error_bytes(Wire.OPENAI, 503, raw))
     assert oai == {"error": {"message": message, "type": "service_unavailable", "param": None,
                              "code": None}}

@@ -13,10 +13,8 @@ from fusion_tui.protocols.anthropic import MessageAccumulator
 from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.openai import ChatAccumulator
 from fusion_tui.protocols.sse import SSEParser, encode_sse
-from fusion_tui.protocols.translate import (
-    anthropic_to_openai_stream,
-    openai_to_anthropic_stream,
-)
+from fusion_tui.protocols.translation import translate_stream
+from fusion_tui.protocols.wire import Wire
 
 
 async def chunks_of(data: bytes, size: int = 7) -> AsyncIterator[bytes]:
@@ -69,7 +67,7 @@ async def test_openai_text_reasoning_and_parallel_tools_to_anthropic():
                          "function": {"name": "Read", "arguments": "{\"p\":\"/b\"}"}}]},
     ], "tool_calls", USAGE)
     notes = Notes()
-    out = await collect(openai_to_anthropic_stream(chunks_of(raw), notes))
+    out = await collect(translate_stream(chunks_of(raw), Wire.OPENAI, Wire.ANTHROPIC, notes))
     names, acc = anthropic_events(out)
     assert names[0] == "message_start" and names[-2:] == ["message_delta", "message_stop"]
     assert acc.finished and acc.error is None
@@ -91,30 +89,30 @@ async def test_openai_text_reasoning_and_parallel_tools_to_anthropic():
                                               ("content_filter", "refusal")])
 async def test_openai_finish_reasons(finish, stop):
     raw = oai_frames([{"content": "x"}], finish, None)
-    _, acc = anthropic_events(await collect(openai_to_anthropic_stream(chunks_of(raw),
-                                                                       Notes())))
+    out = await collect(translate_stream(chunks_of(raw), Wire.OPENAI, Wire.ANTHROPIC, Notes()))
+    _, acc = anthropic_events(out)
     assert acc.stop_reason == stop and acc.finished
 
 
 async def test_openai_finish_without_done_still_finishes():
     raw = oai_frames([{"content": "x"}], "stop", USAGE, done=False)
-    _, acc = anthropic_events(await collect(openai_to_anthropic_stream(chunks_of(raw),
-                                                                       Notes())))
+    out = await collect(translate_stream(chunks_of(raw), Wire.OPENAI, Wire.ANTHROPIC, Notes()))
+    _, acc = anthropic_events(out)
     assert acc.finished and acc.stop_reason == "end_turn"
 
 
 async def test_openai_cut_stream_has_no_message_stop():
     raw = oai_frames([{"content": "par"}], None, None, done=False)
-    names, acc = anthropic_events(await collect(openai_to_anthropic_stream(chunks_of(raw),
-                                                                           Notes())))
+    out = await collect(translate_stream(chunks_of(raw), Wire.OPENAI, Wire.ANTHROPIC, Notes()))
+    names, acc = anthropic_events(out)
     assert not acc.finished and "message_delta" not in names
 
 
 async def test_openai_error_chunk_becomes_error_event():
     raw = oai_frames([{"content": "par"}], None, None, done=False) + (
         b'data: {"error":{"message":"overloaded","type":"rate_limit_error","code":null}}\n\n')
-    names, acc = anthropic_events(await collect(openai_to_anthropic_stream(chunks_of(raw),
-                                                                           Notes())))
+    out = await collect(translate_stream(chunks_of(raw), Wire.OPENAI, Wire.ANTHROPIC, Notes()))
+    names, acc = anthropic_events(out)
     assert names[-1] == "error" and not acc.finished
     assert acc.error == {"type": "rate_limit_error", "message": "overloaded"}
 
@@ -164,7 +162,8 @@ async def test_anthropic_thinking_text_tools_to_openai():
          [{"type": "input_json_delta", "partial_json": "{}"}]),
     ], "tool_use")
     notes = Notes()
-    out = await collect(anthropic_to_openai_stream(chunks_of(raw), notes, include_usage=True))
+    out = await collect(translate_stream(chunks_of(raw), Wire.ANTHROPIC, Wire.OPENAI,
+                                         notes, include_usage=True))
     datas, acc = openai_payloads(out)
     assert datas[-1] == "[DONE]" and acc.done and acc.error is None
     assert acc.text == "ok go" and acc.finish_reason == "tool_calls"
@@ -184,7 +183,7 @@ async def test_anthropic_thinking_text_tools_to_openai():
 async def test_anthropic_stream_without_include_usage_has_no_usage_chunk():
     raw = anth_stream([({"type": "text", "text": ""}, [{"type": "text_delta", "text": "x"}])],
                       "end_turn")
-    out = await collect(anthropic_to_openai_stream(chunks_of(raw), Notes(),
+    out = await collect(translate_stream(chunks_of(raw), Wire.ANTHROPIC, Wire.OPENAI, Notes(),
                                                    include_usage=False))
     datas, acc = openai_payloads(out)
     assert acc.usage == {} and acc.finish_reason == "stop" and datas[-1] == "[DONE]"
@@ -193,8 +192,9 @@ async def test_anthropic_stream_without_include_usage_has_no_usage_chunk():
 async def test_anthropic_error_event_becomes_error_chunk_without_done():
     raw = anth_stream([({"type": "text", "text": ""}, [{"type": "text_delta", "text": "x"}])],
                       None, error={"type": "overloaded_error", "message": "busy"})
-    datas, acc = openai_payloads(await collect(anthropic_to_openai_stream(
-        chunks_of(raw), Notes(), include_usage=True)))
+    out = await collect(translate_stream(chunks_of(raw), Wire.ANTHROPIC, Wire.OPENAI, Notes(),
+                                         include_usage=True))
+    datas, acc = openai_payloads(out)
     assert "[DONE]" not in datas and not acc.done
     assert acc.error == {"message": "busy", "type": "service_unavailable", "param": None,
                          "code": None}
@@ -203,6 +203,45 @@ async def test_anthropic_error_event_becomes_error_chunk_without_done():
 async def test_anthropic_cut_stream_has_no_finish_and_no_done():
     raw = anth_stream([({"type": "text", "text": ""}, [{"type": "text_delta", "text": "x"}])],
                       None)
-    _datas, acc = openai_payloads(await collect(anthropic_to_openai_stream(
-        chunks_of(raw), Notes(), include_usage=True)))
+    out = await collect(translate_stream(chunks_of(raw), Wire.ANTHROPIC, Wire.OPENAI, Notes(),
+                                         include_usage=True))
+    _datas, acc = openai_payloads(out)
     assert not acc.done and acc.finish_reason is None
+
+
+@pytest.mark.parametrize("wire", list(Wire))
+def test_the_same_protocol_both_ways_is_the_stream_itself(wire):
+    """No parsing, no copy: the pass-through relay's chunks are handed back as they are."""
+    chunks = chunks_of(b"data: {}\n\n")
+    assert translate_stream(chunks, wire, wire, Notes()) is chunks
+
+
+PAIRS = [(s, t) for s in Wire for t in Wire if s != t]
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{s}-{t}" for s, t in PAIRS])
+async def test_every_pair_goes_through_the_codec_registry(source, target):
+    """A text and a tool call written by the source's stream codec arrive, through the target's
+    wire, as the same neutral events (read back with the target's own stream decoder)."""
+    from fusion_tui.protocols import neutral as n
+    from fusion_tui.protocols.translation import CODECS
+
+    events: list[n.StreamEvent] = [
+        n.StreamStart("id1", "m"), n.PartStart(0, n.Text("")), n.PartDelta(0, "text", "hel"),
+        n.PartDelta(0, "text", "lo"), n.PartStop(0), n.PartStart(1, n.ToolCall("call_1", "Read")),
+        n.PartDelta(1, "arguments", '{"p":'), n.PartDelta(1, "arguments", '"/a"}'),
+        n.PartStop(1), n.StreamStop("tool_calls", n.Usage(input_tokens=3, output_tokens=4))]
+    encoder = CODECS[source].stream_encoder(Notes(), "m", True)
+    raw = b"".join(encoder.encode(e) for e in events)
+    out = await collect(translate_stream(chunks_of(raw), source, target, Notes(), model="m",
+                                         include_usage=True))
+    decoder = CODECS[target].stream_decoder(Notes())
+    got = [e for ev in SSEParser().feed(out) for e in decoder.feed(ev)] + decoder.end()
+    text = "".join(e.value for e in got if isinstance(e, n.PartDelta) and e.kind == "text")
+    args = "".join(e.value for e in got if isinstance(e, n.PartDelta) and e.kind == "arguments")
+    calls = [e.part for e in got if isinstance(e, n.PartStart) and isinstance(e.part, n.ToolCall)]
+    stop = got[-1]
+    assert text == "hello" and json.loads(args) == {"p": "/a"}
+    assert [(c.id, c.name) for c in calls] == [("call_1", "Read")]
+    assert isinstance(stop, n.StreamStop) and stop.stop == "tool_calls"
+    assert (stop.usage.input_tokens, stop.usage.output_tokens) == (3, 4)

@@ -12,9 +12,7 @@ from typing import Any
 
 from fusion_tui.council import render
 from fusion_tui.council.inject import inject_anthropic, inject_openai
-from fusion_tui.protocols import translate_request_openai_to_anthropic
 from fusion_tui.protocols.anthropic import error_body as anthropic_error_body
-from fusion_tui.protocols.neutral import Notes
 from fusion_tui.protocols.openai_stream import data_frame, error_frame
 from fusion_tui.protocols.responses import (
     OPENING_EVENTS,
@@ -25,7 +23,7 @@ from fusion_tui.protocols.responses import (
 )
 from fusion_tui.protocols.responses_codec import response_object
 from fusion_tui.protocols.sse import encode_sse
-from fusion_tui.protocols.translation import translate
+from fusion_tui.protocols.translation import anthropic_view
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.upstreams import Upstream, UpstreamReply
 from fusion_tui.upstreams.translated import anthropic_reply_as_openai
@@ -97,7 +95,7 @@ def _chat_opening(request_id: str, model: str) -> bytes:
 
 
 OPENAI = Dialect(
-    Wire.OPENAI, _call_chat, anthropic_view=translate_request_openai_to_anthropic,
+    Wire.OPENAI, _call_chat, anthropic_view=lambda body: anthropic_view(body, Wire.OPENAI),
     inject=inject_openai, opening=_chat_opening, keepalive=b": keep-alive\n\n",
     stream_error=error_frame, from_anthropic=anthropic_reply_as_openai)
 
@@ -138,10 +136,7 @@ async def _call_responses(upstream: Upstream, body: dict[str, Any],
 
 
 def _responses_view(body: dict[str, Any]) -> dict[str, Any]:
-    wire = responses_wire_body(body)
-    return translate(wire, Wire.RESPONSES, Wire.ANTHROPIC, Notes(),
-                     model=str(wire.get("model", "")),
-                     default_max_tokens=int(wire.get("max_output_tokens") or 4096))
+    return anthropic_view(responses_wire_body(body), Wire.RESPONSES)
 
 
 def _responses_inject(body: dict[str, Any], briefing: str) -> dict[str, Any]:
