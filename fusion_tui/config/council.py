@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class HoldMode(StrEnum):
+    """When a briefing is held for a person before the actor acts (council.hold)."""
+
+    OFF = "off"
+    PLAN = "plan"
+    """Only on plan-tier turns."""
+    ALWAYS = "always"
+
+
+class HoldTimeoutAction(StrEnum):
+    """What a held briefing nobody decided becomes (council.hold_timeout_action)."""
+
+    APPROVE = "approve"
+    """The actor gets the briefing."""
+    SKIP = "skip"
+    """The actor acts without it."""
+
+
+class PanelMethod(StrEnum):
+    """How the panel's judge uses the members' answers (panel.method)."""
+
+    SYNTHESIZE = "synthesize"
+    """Fuse them into one answer (the judge's answer streams to the client)."""
+    RANK = "rank"
+    """Pick the best, returned as it was."""
 
 
 class _Strict(BaseModel):
@@ -104,11 +132,11 @@ class CouncilSettings(_Strict):
     """Longest opinion, in tokens."""
     judge_max_tokens: int = Field(700, ge=16)
     """Longest briefing, in tokens."""
-    hold: Literal["off", "plan", "always"] = "off"
+    hold: HoldMode = HoldMode.OFF
     """Hold the briefing for a person (with a dashboard attached) before the actor acts."""
     hold_timeout_s: float = Field(120.0, gt=0)
     """How long a held briefing waits for a person."""
-    hold_timeout_action: Literal["approve", "skip"] = "approve"
+    hold_timeout_action: HoldTimeoutAction = HoldTimeoutAction.APPROVE
     """What happens when nobody decides in time: use the briefing, or act without it."""
     budget_usd: float | None = Field(None, ge=0)
     """Council spending per session; once spent, councils stop convening (and say so)."""
@@ -131,7 +159,7 @@ class CouncilSettings(_Strict):
 class PanelSettings(_Strict):
     """The panel answers tool-free hard requests in parallel."""
 
-    method: Literal["synthesize", "rank"] = "synthesize"
+    method: PanelMethod = PanelMethod.SYNTHESIZE
     """synthesize: the judge fuses the answers; rank: the judge picks the best, returned as is."""
     deadline_s: float = Field(60.0, gt=0)
     """Members still answering at this point are cut."""

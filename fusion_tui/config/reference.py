@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import types
 import typing
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ def _type_name(annotation: Any) -> str:
     args = typing.get_args(annotation)
     if origin is typing.Literal:
         return " \\| ".join(str(a) for a in args)
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return " \\| ".join(member.value for member in annotation)
     if origin in (typing.Union, types.UnionType):
         return " \\| ".join(_type_name(a) for a in args)
     if origin in (list, tuple):
@@ -57,6 +60,8 @@ def _default(field: FieldInfo) -> str:
         if isinstance(value, Path):  # a platform folder (config/paths.py): machine-specific
             return "platform folder"
         return f"`{value!r}`" if value not in ({}, []) else "empty"
+    if isinstance(field.default, StrEnum):
+        return f"`{field.default.value!r}`"
     if isinstance(field.default, bool):
         return f"`{str(field.default).lower()}`"
     return f"`{field.default!r}`" if field.default is not None else "`null`"

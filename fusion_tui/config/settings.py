@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from fusion_tui.config.spend import (
     SavingsSettings,
     SwitchSettings,
 )
+from fusion_tui.config.tiers import RoutingMode
 
 UpstreamType = Literal["anthropic", "openai", "openai-compatible", "openai-responses", "codex",
                        "ollama", "simulated"]
@@ -230,7 +232,7 @@ class FailoverSettings(_Strict):
 
 
 class RoutingSettings(_Strict):
-    mode: Literal["single", "smart", "all"] = "single"
+    mode: RoutingMode = RoutingMode.SINGLE
     """single: the first actor serves everything; smart: the gate picks a tier per request;
     all: tool-free requests go to the panel."""
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
@@ -256,11 +258,20 @@ class RoutingSettings(_Strict):
     """Raise the tier after failing tool results."""
 
 
+class RecordMode(StrEnum):
+    """What a session recording keeps (sessions.record)."""
+
+    FULL = "full"
+    """Request and response bodies too."""
+    METADATA = "metadata"
+    """Only the events' facts."""
+
+
 class SessionSettings(_Strict):
     dir: Path = Field(default_factory=paths.sessions_dir)
     """Folder for session recordings (one JSONL file per session); default: `sessions/` in the
     platform's data folder (~/.local/share/fusion-tui on Linux)."""
-    record: Literal["full", "metadata"] = "full"
+    record: RecordMode = RecordMode.FULL
     """full keeps request and response bodies; metadata keeps only the events' facts."""
     keep_days: float | None = Field(None, gt=0)
     """Recordings older than this are removed at start-up (null: kept forever)."""

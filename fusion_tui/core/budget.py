@@ -8,28 +8,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
 from fusion_tui.config.spend import BudgetSettings
 from fusion_tui.events import CostRecorded, Event
+from fusion_tui.events.spend import BudgetScope, BudgetState
+
+__all__ = ["BUDGET_STATUS", "BudgetCheck", "BudgetScope", "BudgetState", "Budgets"]
 
 BUDGET_STATUS = 402
 """The HTTP status of a request refused because a budget is spent (Payment Required: the
 SDKs do not retry it, unlike 429)."""
 
 
-class BudgetState(StrEnum):
-    """Where spending stands against a limit."""
-
-    NEAR = "near"
-    SPENT = "spent"
-
-
 @dataclass(frozen=True)
 class BudgetCheck:
     """A budget that acts: which one, how far, and the figures."""
 
-    budget: str
+    budget: BudgetScope
     state: BudgetState
     spent_usd: float
     limit_usd: float
@@ -39,7 +34,7 @@ class BudgetCheck:
         """The words a refused client reads."""
         return (f"fusion-tui {self.budget} budget spent: ${self.spent_usd:.4f} of "
                 f"${self.limit_usd:.4f} (budget.{self.budget}_usd); no further requests "
-                + ("in this session" if self.budget == "session" else "today"))
+                + ("in this session" if self.budget == BudgetScope.SESSION else "today"))
 
 
 class Budgets:
@@ -72,8 +67,9 @@ class Budgets:
         self._roll()
         found: list[BudgetCheck] = []
         for name, spent, limit in (
-                ("session", self.sessions.get(session_id, 0.0), self.settings.session_usd),
-                ("daily", self.day_usd, self.settings.daily_usd)):
+                (BudgetScope.SESSION, self.sessions.get(session_id, 0.0),
+                 self.settings.session_usd),
+                (BudgetScope.DAILY, self.day_usd, self.settings.daily_usd)):
             if limit is None:
                 continue
             if spent >= limit:

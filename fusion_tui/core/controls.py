@@ -17,12 +17,11 @@ from typing import Any
 
 import orjson
 
+from fusion_tui.config.council import HoldMode
 from fusion_tui.config.tiers import TIERS, Tier
 from fusion_tui.council.hold import HoldDesk
 from fusion_tui.events import Event, SteeringApplied
 from fusion_tui.routing.router import PinTable
-
-HOLD_MODES = ("off", "plan", "always")
 
 
 class SteeringError(ValueError):
@@ -111,7 +110,8 @@ class Controls:
 
     def __init__(self, upstream_ids: Iterable[str], pins: PinTable,
                  publish: Callable[[Event], None], hold_desk: HoldDesk,
-                 hold_mode: str = "off", clock: Callable[[], float] = time.monotonic) -> None:
+                 hold_mode: HoldMode = HoldMode.OFF,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.upstream_ids = set(upstream_ids)
         self.pins = pins
         self.publish = publish
@@ -345,11 +345,12 @@ class Controls:
 
     # --- hold ----------------------------------------------------------------------------
 
-    def set_hold(self, mode: str, source: str = "ui") -> None:
-        """Hold-before-act: off | plan | always."""
-        if mode not in HOLD_MODES:
-            raise SteeringError(f"hold must be one of {', '.join(HOLD_MODES)}")
-        self.hold_mode = mode
+    def set_hold(self, mode: HoldMode | str, source: str = "ui") -> None:
+        """Hold-before-act: a HoldMode (or its value: off | plan | always)."""
+        try:
+            self.hold_mode = HoldMode(mode)
+        except ValueError:
+            raise SteeringError(f"hold must be one of {', '.join(HoldMode)}") from None
         self._applied("hold", "global", mode, "", source)
 
     def decide_briefing(self, request_id: str, decision: str, text: str | None = None,

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from fusion_tui.events.council import AnswerState
 from fusion_tui.protocols.anthropic import MessageAccumulator
 from fusion_tui.protocols.errors import read_error
 from fusion_tui.protocols.sse import MalformedEvent, SSEParser, strict_json_events
@@ -92,7 +93,7 @@ class Contribution:
     """One participant's text call after a deadline: ok, partial (cut, text kept) or failed."""
 
     name: str
-    state: str
+    state: AnswerState
     result: TextResult
     error: str | None = None
 
@@ -128,11 +129,11 @@ async def gather_texts(calls: Mapping[str, Callable[[TextResult], Awaitable[None
     for name in calls:
         result = results[name]
         if name in errors:
-            contributions.append(Contribution(name, "failed", result, errors[name]))
+            contributions.append(Contribution(name, AnswerState.FAILED, result, errors[name]))
         elif name in late_names:
-            state = "partial" if result.text.strip() else "failed"
+            state = AnswerState.PARTIAL if result.text.strip() else AnswerState.FAILED
             contributions.append(Contribution(name, state, result,
                                               f"cut at the {deadline_s:g}s deadline"))
         else:
-            contributions.append(Contribution(name, "ok", result))
+            contributions.append(Contribution(name, AnswerState.OK, result))
     return contributions

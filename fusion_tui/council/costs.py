@@ -7,7 +7,7 @@ from typing import Any
 
 from fusion_tui.config.prices import Pricing, usage_cost
 from fusion_tui.events import Event
-from fusion_tui.events.council import CostRecorded
+from fusion_tui.events.council import CostRecorded, CostStage
 
 MILLION = 1_000_000
 
@@ -30,9 +30,11 @@ class CostBook:
         self.council_spend: dict[str, float] = {}
         self.requests: dict[str, float] = {}
 
-    def record(self, session_id: str, request_id: str, upstream_id: str, stage: str,
+    def record(self, session_id: str, request_id: str, upstream_id: str, stage: CostStage | str,
                usage: Mapping[str, Any]) -> float:
-        """Record one call; returns its cost."""
+        """Record one call (`stage` a CostStage or its value); returns its cost."""
+        if not isinstance(stage, CostStage):
+            stage = CostStage(stage)
         price = self.prices.get(upstream_id)
         cost = cost_of(usage, price)
         if price is None:
@@ -40,7 +42,7 @@ class CostBook:
         total = self.sessions.get(session_id, 0.0) + cost
         self.sessions[session_id] = total
         self.requests[request_id] = self.requests.get(request_id, 0.0) + cost
-        if stage in ("advisor", "judge"):
+        if stage.council:
             self.council_spend[session_id] = self.council_spend.get(session_id, 0.0) + cost
         self.publish(CostRecorded(
             session_id=session_id, request_id=request_id, upstream_id=upstream_id, stage=stage,

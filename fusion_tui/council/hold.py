@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-DECISIONS = ("approve", "edit", "skip")
+from fusion_tui.config.council import HoldTimeoutAction
+from fusion_tui.events.council import BriefingDecision
+
+DECISIONS = (BriefingDecision.APPROVE, BriefingDecision.EDIT, BriefingDecision.SKIP)
+"""What a person can decide (a timeout is the desk's, not a person's)."""
 
 
 @dataclass(frozen=True)
 class HoldDecision:
-    """approve | edit | skip | timeout, and the text the actor gets (None: no briefing)."""
+    """The decision (or the timeout) and the text the actor gets (None: no briefing)."""
 
-    decision: str
+    decision: BriefingDecision
     text: str | None
     source: str = "ui"
 
@@ -31,30 +35,32 @@ class HoldDesk:
         return {rid: text for rid, (_, text) in self._pending.items()}
 
     async def wait(self, request_id: str, text: str, timeout_s: float,
-                   on_timeout: str) -> HoldDecision:
-        """Hold `text` until decided or `timeout_s` passes (then `on_timeout`: approve|skip)."""
+                   on_timeout: HoldTimeoutAction) -> HoldDecision:
+        """Hold `text` until decided or `timeout_s` passes (then `on_timeout`)."""
         future: asyncio.Future[HoldDecision] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (future, text)
         try:
             return await asyncio.wait_for(future, timeout_s)
         except TimeoutError:
-            kept = text if on_timeout == "approve" else None
-            return HoldDecision("timeout", kept, "timeout")
+            kept = text if on_timeout == HoldTimeoutAction.APPROVE else None
+            return HoldDecision(BriefingDecision.TIMEOUT, kept, "timeout")
         finally:
             self._pending.pop(request_id, None)
 
-    def decide(self, request_id: str, decision: str, text: str | None = None,
+    def decide(self, request_id: str, decision: BriefingDecision | str, text: str | None = None,
                source: str = "ui") -> bool:
-        """Decide a held briefing; False if nothing is held under that id."""
+        """Decide a held briefing (`decision` one of DECISIONS, or its value); False if nothing
+        is held under that id."""
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}")
+        decision = BriefingDecision(decision)
         entry = self._pending.get(request_id)
         if entry is None or entry[0].done():
             return False
         future, held = entry
-        if decision == "skip":
+        if decision == BriefingDecision.SKIP:
             final = None
-        elif decision == "edit":
+        elif decision == BriefingDecision.EDIT:
             final = text if text is not None else held
         else:
             final = held

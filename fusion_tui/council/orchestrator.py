@@ -11,9 +11,11 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from fusion_tui.config.council import CouncilSettings
+from fusion_tui.config.council import CouncilSettings, HoldMode
+from fusion_tui.config.tiers import Tier
 from fusion_tui.council import prompts
 from fusion_tui.council.calls import TextResult, gather_texts, stream_text
 from fusion_tui.council.costs import CostBook
@@ -30,17 +32,33 @@ from fusion_tui.events import Event
 from fusion_tui.events.council import (
     AdvisorDelta,
     AdvisorFinished,
+    AnswerState,
     BriefingDecided,
+    BriefingDecision,
     BriefingDelta,
     BriefingHeld,
     BriefingReady,
+    CostStage,
     CouncilConvened,
     CouncilFailed,
 )
 from fusion_tui.upstreams.base import Upstream, UpstreamError
 
 ADVISE_NOW = "(Council: give your advice on the agent's next step now.)"
-DECIDED = {"approve": "approved", "edit": "edited", "skip": "skipped"}
+DECIDED = {BriefingDecision.APPROVE: "approved", BriefingDecision.EDIT: "edited",
+           BriefingDecision.SKIP: "skipped"}
+"""A person's decision as the route says it (`briefing:approved_<source>`)."""
+
+
+class CouncilStatus(StrEnum):
+    """How a council ended for the actor."""
+
+    BRIEFED = "briefed"
+    """The actor gets a briefing."""
+    FAILED = "failed"
+    """Below quorum or the judge failed: the actor goes alone (and the route says why)."""
+    SKIPPED = "skipped"
+    """A person (or the hold's timeout) skipped the briefing."""
 
 
 @dataclass
@@ -55,7 +73,7 @@ class CouncilContext:
     costs: CostBook
     hold_desk: HoldDesk | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    tier: str | None = None
+    tier: Tier | None = None
 
 
 @dataclass
@@ -63,7 +81,7 @@ class Opinion:
     """One advisor's contribution."""
 
     advisor: str
-    state: str  # ok | partial | failed
+    state: AnswerState
     text: str
     error: str | None = None
 
@@ -73,7 +91,7 @@ class CouncilOutcome:
     """The briefing for the actor (wrapped, ready to inject) or None, and why."""
 
     briefing: str | None
-    status: str  # briefed | failed | skipped
+    status: CouncilStatus
     reason: str = ""
     opinions: list[Opinion] = field(default_factory=list)
 
@@ -158,13 +176,14 @@ class Council:
             )
         )
         opinions = await self._deliberate(body, seats)
-        answered = [o for o in opinions if o.state == "ok"]
+        answered = [o for o in opinions if o.state == AnswerState.OK]
         if len(answered) < s.quorum or not any(o.text.strip() for o in opinions):
             return self._failed(f"below_quorum:{len(answered)}/{max(s.quorum, 1)}", opinions)
-        usable = [o for o in opinions if o.state in ("ok", "partial") and o.text.strip()]
+        usable = [o for o in opinions if o.state != AnswerState.FAILED and o.text.strip()]
         rng = random.Random(self.ctx.request_id)
         rng.shuffle(usable)
-        labelled = [(chr(ord("A") + i), o.text, o.state == "partial") for i, o in enumerate(usable)]
+        labelled = [(chr(ord("A") + i), o.text, o.state == AnswerState.PARTIAL)
+                    for i, o in enumerate(usable)]
         order = [o.advisor for o in usable]
         opinions_text = prompts.labelled_opinions(labelled)
         started = time.monotonic()
@@ -190,8 +209,9 @@ class Council:
         )
         final, reason = await self._maybe_hold(briefing)
         if final is None:
-            return CouncilOutcome(None, "skipped", reason, opinions)
-        return CouncilOutcome(prompts.wrap_briefing(final, judged), "briefed", reason, opinions)
+            return CouncilOutcome(None, CouncilStatus.SKIPPED, reason, opinions)
+        return CouncilOutcome(prompts.wrap_briefing(final, judged), CouncilStatus.BRIEFED, reason,
+                              opinions)
 
     def _failed(
         self, reason: str, opinions: list[Opinion], detail: str | None = None
@@ -203,7 +223,7 @@ class Council:
                 reason=reason + (f": {detail}" if detail else ""),
             )
         )
-        return CouncilOutcome(None, "failed", f"council_failed:{reason}", opinions)
+        return CouncilOutcome(None, CouncilStatus.FAILED, f"council_failed:{reason}", opinions)
 
     async def _deliberate(self, body: dict[str, Any], seats: list[Seat]) -> list[Opinion]:
         s = self.ctx.settings
@@ -229,7 +249,7 @@ class Council:
             if result.usage or result.text:
                 # Priced (and named in CostRecorded) as the upstream that was asked.
                 self.ctx.costs.record(self.ctx.session_id, self.ctx.request_id,
-                                      upstream_of[advisor], "advisor", result.usage)
+                                      upstream_of[advisor], CostStage.ADVISOR, result.usage)
             self.ctx.publish(
                 AdvisorFinished(
                     session_id=self.sid,
@@ -264,7 +284,7 @@ class Council:
         finally:
             if result.usage or result.text:
                 self.ctx.costs.record(
-                    self.ctx.session_id, self.ctx.request_id, judge, "judge", result.usage
+                    self.ctx.session_id, self.ctx.request_id, judge, CostStage.JUDGE, result.usage
                 )
         if not result.text.strip():
             raise UpstreamError(f"{judge}: the briefing was empty")
@@ -274,7 +294,8 @@ class Council:
         """The briefing the actor gets (None: none) and the route reason saying so."""
         s = self.ctx.settings
         desk = self.ctx.hold_desk
-        wanted = s.hold == "always" or (s.hold == "plan" and self.ctx.tier == "plan")
+        wanted = s.hold == HoldMode.ALWAYS or (s.hold == HoldMode.PLAN
+                                               and self.ctx.tier == Tier.PLAN)
         if not wanted or desk is None or not desk.attached:
             return briefing, "council"
         self.ctx.publish(
@@ -300,6 +321,6 @@ class Council:
 def briefing_reason(decision: HoldDecision) -> str:
     """The route reason for a held briefing's fate: `briefing:approved_<source>`,
     `briefing:edited_<source>`, `briefing:skipped_<source>` or `briefing:timeout`."""
-    if decision.decision == "timeout":
+    if decision.decision == BriefingDecision.TIMEOUT:
         return "briefing:timeout"
     return f"briefing:{DECIDED[decision.decision]}_{decision.source}"

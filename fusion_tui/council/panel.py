@@ -10,12 +10,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fusion_tui.config.council import PanelSettings
+from fusion_tui.config.council import PanelMethod, PanelSettings
 from fusion_tui.council import prompts
 from fusion_tui.council.calls import TextResult, gather_texts, stream_text
 from fusion_tui.council.orchestrator import CouncilContext
 from fusion_tui.council.transcript import advisor_messages, system_text
-from fusion_tui.events.council import AdvisorDelta, PanelMemberFinished
+from fusion_tui.events.council import AdvisorDelta, AnswerState, CostStage, PanelMemberFinished
 
 
 @dataclass
@@ -23,7 +23,7 @@ class PanelAnswer:
     """One member's answer."""
 
     member: str
-    state: str  # ok | partial | failed
+    state: AnswerState
     text: str
     usage: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -39,13 +39,13 @@ class PanelResult:
     @property
     def usable(self) -> list[PanelAnswer]:
         """Answers with text."""
-        return [a for a in self.answers if a.state != "failed" and a.text.strip()]
+        return [a for a in self.answers if a.state != AnswerState.FAILED and a.text.strip()]
 
     def labelled_text(self) -> str:
         """The answers as `### Answer A` blocks."""
         blocks = []
         for answer in self.usable:
-            note = " (cut off; partial)" if answer.state == "partial" else ""
+            note = " (cut off; partial)" if answer.state == AnswerState.PARTIAL else ""
             blocks.append(f"### Answer {self.labels[answer.member]}{note}\n{answer.text.strip()}")
         return "\n\n".join(blocks)
 
@@ -74,7 +74,8 @@ async def gather_answers(body: dict[str, Any], members: list[str], ctx: CouncilC
     for c in contributions:
         member, state, error, result = c.name, c.state, c.error, c.result
         if result.usage or result.text:
-            ctx.costs.record(ctx.session_id, ctx.request_id, member, "panel", result.usage)
+            ctx.costs.record(ctx.session_id, ctx.request_id, member, CostStage.PANEL,
+                             result.usage)
         ctx.publish(PanelMemberFinished(
             session_id=ctx.session_id, request_id=ctx.request_id, member=member, state=state,
             text=result.text, error=error, output_tokens=result.output_tokens,
@@ -82,15 +83,17 @@ async def gather_answers(body: dict[str, Any], members: list[str], ctx: CouncilC
         answers.append(PanelAnswer(member, state, result.text, result.usage, error))
     random.Random(ctx.request_id).shuffle(answers)
     labels = {a.member: chr(ord("A") + i)
-              for i, a in enumerate(a for a in answers if a.state != "failed" and a.text.strip())}
+              for i, a in enumerate(a for a in answers
+                                   if a.state != AnswerState.FAILED and a.text.strip())}
     return PanelResult(answers, labels)
 
 
 def judge_request(body: dict[str, Any], result: PanelResult, model: str,
-                  method: str) -> dict[str, Any]:
+                  method: PanelMethod) -> dict[str, Any]:
     """The judge's request: the user's conversation, the labelled answers, the instruction.
     For synthesize it keeps the client's max_tokens and stream flag (it is the answer)."""
-    instruction = prompts.PANEL_SYNTHESIZE if method == "synthesize" else prompts.PANEL_RANK
+    synthesize = method == PanelMethod.SYNTHESIZE
+    instruction = prompts.PANEL_SYNTHESIZE if synthesize else prompts.PANEL_RANK
     messages = advisor_messages(body)
     tail = f"\n\nThe answers to consider:\n\n{result.labelled_text()}"
     if messages and messages[-1]["role"] == "user":
@@ -102,9 +105,9 @@ def judge_request(body: dict[str, Any], result: PanelResult, model: str,
         "model": model, "messages": messages,
         "system": instruction + (f"\n\nThe user's system prompt was:\n{original}"
                                  if original else ""),
-        "max_tokens": int(body.get("max_tokens") or 1024) if method == "synthesize" else 64,
+        "max_tokens": int(body.get("max_tokens") or 1024) if synthesize else 64,
     }
-    if method == "synthesize" and body.get("stream"):
+    if synthesize and body.get("stream"):
         request["stream"] = True
     return request
 

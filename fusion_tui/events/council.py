@@ -1,11 +1,48 @@
-"""Events of the council, the panel, the actor and money."""
+"""Events of the council, the panel, the actor and money, and the closed sets they carry
+(`AnswerState`, `BriefingDecision`, `CostStage`: their values are what recordings hold)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from fusion_tui.events.model import Event
+
+
+class AnswerState(StrEnum):
+    """How an advisor's or panel member's call ended by the deadline."""
+
+    OK = "ok"
+    """Answered in full."""
+    PARTIAL = "partial"
+    """Cut at the deadline with some text, which is kept."""
+    FAILED = "failed"
+    """An error, or cut with no text."""
+
+
+class BriefingDecision(StrEnum):
+    """The fate of a held briefing: a person's decision, or the hold's timeout."""
+
+    APPROVE = "approve"
+    EDIT = "edit"
+    SKIP = "skip"
+    TIMEOUT = "timeout"
+
+
+class CostStage(StrEnum):
+    """Which part of a turn an upstream call's cost belongs to."""
+
+    ADVISOR = "advisor"
+    JUDGE = "judge"
+    ACTOR = "actor"
+    PANEL = "panel"
+    """A panel member's answer."""
+
+    @property
+    def council(self) -> bool:
+        """True for the council's own spend (advisors and the judge)."""
+        return self in (CostStage.ADVISOR, CostStage.JUDGE)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,10 +80,10 @@ class AdvisorDelta(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class AdvisorFinished(Event):
-    """An advisor is done: state ok | partial | failed, with its text, usage and latency."""
+    """An advisor is done: how it ended, with its text, usage and latency."""
 
     advisor: str
-    state: str
+    state: AnswerState
     text: str = ""
     error: str | None = None
     input_tokens: int = 0
@@ -82,10 +119,10 @@ class BriefingHeld(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class BriefingDecided(Event):
-    """A held briefing was decided: approve | edit | skip | timeout; `text` is what the actor
-    gets (empty when skipped)."""
+    """A held briefing was decided (or timed out); `text` is what the actor gets (empty when
+    skipped)."""
 
-    decision: str
+    decision: BriefingDecision
     text: str
     source: str = "ui"
 
@@ -120,7 +157,7 @@ class PanelMemberFinished(Event):
     """A panel member answered (or failed)."""
 
     member: str
-    state: str
+    state: AnswerState
     text: str = ""
     error: str | None = None
     output_tokens: int = 0
@@ -129,10 +166,10 @@ class PanelMemberFinished(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class CostRecorded(Event):
-    """One upstream call's usage and cost, with its stage (advisor, judge, actor, panel)."""
+    """One upstream call's usage and cost, with the stage of the turn it belongs to."""
 
     upstream_id: str
-    stage: str
+    stage: CostStage
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0

@@ -1,11 +1,29 @@
 """Events of the spending rules: a turn's cost against its baseline, an escalation, a
-budget that acted."""
+budget that acted, and the closed sets a budget event carries (`BudgetScope`,
+`BudgetState`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from fusion_tui.events.model import Event
+
+
+class BudgetScope(StrEnum):
+    """Which budget: `budget.session_usd` or `budget.daily_usd` (a local calendar day)."""
+
+    SESSION = "session"
+    DAILY = "daily"
+
+
+class BudgetState(StrEnum):
+    """Where spending stands against a limit."""
+
+    NEAR = "near"
+    """Past `budget.near` of it: councils stop convening."""
+    SPENT = "spent"
+    """At the limit: requests are refused."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,9 +57,7 @@ class TierEscalated(Event):
 class BudgetReached(Event):
     """A budget acted: `near` stopped the council, `spent` refused the request."""
 
-    budget: str
-    """session or daily"""
-    state: str
-    """near or spent"""
+    budget: BudgetScope
+    state: BudgetState
     spent_usd: float
     limit_usd: float

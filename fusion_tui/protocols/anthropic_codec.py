@@ -1,4 +1,6 @@
-"""Anthropic Messages wire shapes <-> the neutral model: requests, responses and streams."""
+"""Anthropic Messages wire shapes <-> the neutral model: requests, responses and streams (the
+Anthropic codec of `translation.CODECS`; `StreamDecoder` and `StreamEncoder` are its stream
+half)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OpenAI Chat Completions streams <-> neutral stream events.
+"""OpenAI Chat Completions streams <-> neutral stream events (the stream half of the Chat
+Completions codec in `translation.CODECS`).
 
 OpenAI chunks carry no block boundaries: text, reasoning and tool calls are deltas on one
 choice. The decoder opens and closes neutral parts as the kind of delta changes (one part at a

@@ -5,7 +5,9 @@ Responses streams name every event (`response.output_text.delta`, ...) and numbe
 for each text, reasoning or function-call item as its first piece arrives and closes it at
 `response.output_item.done`. The encoder writes the full event sequence the openai SDK and the
 Codex CLI expect: created, in_progress, item added, content part added, deltas, the `done`
-events, then completed (or incomplete, or failed).
+events, then completed (or incomplete, or failed). These are the stream half of the Responses
+codec in `translation.CODECS`. `collect_stream` reads a whole stream into one answer, for an
+upstream that streams when the client asked for JSON (the Codex backend).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fusion_tui.config import Settings
-from fusion_tui.config.tiers import MODES, TIERS, Tier
+from fusion_tui.config.tiers import MODES, TIERS, RoutingMode, Tier
 from fusion_tui.routing.explain import ReasonPart, RouteReason, format_route
 
 
@@ -166,7 +166,7 @@ class Router:
         self._round_robin = itertools.count()
 
     @property
-    def mode(self) -> str:
+    def mode(self) -> RoutingMode:
         """The configured routing mode."""
         return self.settings.routing.mode
 

@@ -159,7 +159,7 @@ def simple_turn(clock: Clock, n: int, session: str = SESSION, tier: str = "compa
         RouteChosen(mode="single", tier=tier, upstream_id=upstream,
                     route=f"mode=single; tier={tier}; served_by={upstream}", **ids,
                     **clock.at()),  # type: ignore[arg-type]
-        CostRecorded(upstream_id=upstream, stage="single", input_tokens=200, output_tokens=40,
+        CostRecorded(upstream_id=upstream, stage="actor", input_tokens=200, output_tokens=40,
                      cost_usd=0.0004, **ids, **clock.at()),  # type: ignore[arg-type]
         ResponseFinished(status=200, upstream_id=upstream,
                          route=f"mode=single; tier={tier}; served_by={upstream}",

@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 
 import orjson
 
-from fusion_tui.config.council import AdvisorSettings
+from fusion_tui.config.council import AdvisorSettings, PanelMethod
+from fusion_tui.config.settings import RecordMode
 from fusion_tui.core.engine.client import Client
 from fusion_tui.core.engine.dialects import Dialect
 from fusion_tui.core.engine.outcome import Outcome
@@ -52,7 +53,7 @@ from fusion_tui.events import (
     ResponseFinished,
     TranslationNote,
 )
-from fusion_tui.events.council import ActorStarted
+from fusion_tui.events.council import ActorStarted, CostStage
 from fusion_tui.protocols.errors import read_error
 from fusion_tui.routing import session_id_for
 from fusion_tui.routing.effort import client_effort, with_effort
@@ -99,7 +100,7 @@ async def serve_turn(state: ProxyState, dialect: Dialect, body: dict[str, Any],
     headers = arrival.headers
     session_id = session_id_for(headers, body)
     request_id = state.new_request_id()
-    keep_body = state.settings.sessions.record == "full"
+    keep_body = state.settings.sessions.record == RecordMode.FULL
     state.publish(RequestReceived(
         session_id=session_id, request_id=request_id, protocol=dialect.protocol,
         path=arrival.path, model=str(body["model"]), stream=bool(body.get("stream")),
@@ -182,7 +183,9 @@ class Turn:
     outcome: Outcome = field(default_factory=lambda: Outcome(0))
     served_by: str = ""
     route: str = ""
-    stage: str = "actor"
+    stage: CostStage | None = CostStage.ACTOR
+    """What the relayed answer's cost is booked as when it is reported (None: booked
+    already, a panel member's answer returned as it was)."""
     reply: UpstreamReply | None = None
     opened: bool = False
     plan: RoutePlan | None = None
@@ -328,7 +331,7 @@ class Turn:
                              plan.header_for(plan.panel[0], "panel_failed"))
             return
         judges = [j for j in self.state.settings.pools.judge if self.state.breakers.allows(j)]
-        if settings.method == "synthesize" and judges:
+        if settings.method == PanelMethod.SYNTHESIZE and judges:
             await self._synthesize(plan, view, result, judges[0])
             return
         await self._ranked(plan, view, result, judges[0] if judges else None)
@@ -336,9 +339,9 @@ class Turn:
     async def _synthesize(self, plan: RoutePlan, view: dict[str, Any], result: PanelResult,
                           judge: str) -> None:
         upstream = self.state.upstreams[judge]
-        request = judge_request(view, result, upstream.settings.model, "synthesize")
+        request = judge_request(view, result, upstream.settings.model, PanelMethod.SYNTHESIZE)
         request["stream"] = self.stream
-        self.stage, self.served_by = "judge", judge
+        self.stage, self.served_by = CostStage.JUDGE, judge
         try:
             reply = await self._sitting(upstream.messages(request, self.facts.headers))
         except UpstreamError as exc:
@@ -363,7 +366,7 @@ class Turn:
                 await self._sitting(stream_text(
                     self.state.upstreams[judge],
                     judge_request(view, result, self.state.upstreams[judge].settings.model,
-                                  "rank"), self.facts.headers, verdict))
+                                  PanelMethod.RANK), self.facts.headers, verdict))
                 chosen, matched = pick_ranked(result, verdict.text)
                 if not matched:
                     reason = "panel:rank_unparsed_first_answer"
@@ -372,10 +375,10 @@ class Turn:
             finally:
                 if verdict.usage:
                     self.state.costs.record(self.facts.session_id, self.facts.request_id,
-                                            judge, "judge", verdict.usage)
+                                            judge, CostStage.JUDGE, verdict.usage)
         elif note is None:
             reason = "panel:no_judge_first_answer"
-        self.served_by, self.stage = chosen.member, "panel_answer"
+        self.served_by, self.stage = chosen.member, None
         model = self.state.upstreams[chosen.member].settings.model
         message_id = f"msg_{self.facts.request_id}"
         if self.stream:
@@ -392,7 +395,7 @@ class Turn:
                                       message_id, model, chosen.text, chosen.usage)))
         converted = self.dialect.from_anthropic(reply, self.body, model)
         # Its cost was booked when the member answered; the relay must not count it again.
-        self.stage = "panel_answer"
+        self.stage = None
         await self._relay(converted, plan.header_for(chosen.member, reason))
 
     async def dropped(self, source: str | None = None) -> None:
@@ -433,7 +436,7 @@ class Turn:
                                               name=str(block.get("name", "")),
                                               input=dict(block.get("input") or {}),
                                               tool_use_id=str(block.get("id", ""))))
-        if outcome.usage and self.served_by and self.stage != "panel_answer":
+        if outcome.usage and self.served_by and self.stage is not None:
             state.costs.record(sid, rid, self.served_by, self.stage, outcome.usage)
         spent = state.costs.request_total(rid, forget=True)
         if outcome.usage and self.served_by and outcome.status < 400:

@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
+from fusion_tui.config.council import HoldMode
 from fusion_tui.core.controls import SteeringError
 from fusion_tui.core.steering_api import Act, SteeringControls
 from fusion_tui.tui.room import Changes, RoomModel, TurnView
@@ -420,8 +421,8 @@ class DashboardScreen(Screen[None]):
     def action_hold(self) -> None:
         """Hold-before-act: off → plan → always → off."""
         controls = self._controls
-        modes = ("off", "plan", "always")
-        mode = modes[(modes.index(controls.hold_mode) + 1) % 3]
+        modes = list(HoldMode)
+        mode = modes[(modes.index(HoldMode(controls.hold_mode)) + 1) % len(modes)]
         self._steer(lambda: controls.set_hold(mode), f"hold {mode}")
 
     def action_approve(self) -> None:
