@@ -5,26 +5,12 @@ failures. Sans-IO: plain facts in, a reason out."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
 
 from fusion_tui.config.council import CouncilSettings
 from fusion_tui.config.tiers import TIER_RANK, Tier
+from fusion_tui.events.council import CouncilTrigger
 
-
-class CouncilTrigger(StrEnum):
-    """Why a council sits. `tier` and `always` come from council.trigger; the others are
-    signals, said in the route as `council_signal:<value>`."""
-
-    TIER = "tier"
-    ALWAYS = "always"
-    FAILING_TOOLS = "failing_tools"
-    CLOSE_TO_PLAN = "close_to_plan"
-    UNSURE = "unsure"
-
-    @property
-    def is_signal(self) -> bool:
-        """True for a signal (convened below the trigger's tier)."""
-        return self not in (CouncilTrigger.TIER, CouncilTrigger.ALWAYS)
+__all__ = ["CouncilTrigger", "council_trigger"]
 
 
 def council_trigger(settings: CouncilSettings, tier: Tier | None,

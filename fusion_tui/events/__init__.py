@@ -27,6 +27,8 @@ from fusion_tui.events.council import (
 from fusion_tui.events.model import (
     EVENT_TYPES,
     BreakerChanged,
+    CircuitState,
+    ClassifierState,
     ClassifierStateChanged,
     Event,
     GateDecided,
@@ -65,6 +67,8 @@ __all__ = [
     "BudgetReached",
     "BudgetScope",
     "BudgetState",
+    "CircuitState",
+    "ClassifierState",
     "ClassifierStateChanged",
     "CostRecorded",
     "CostStage",

@@ -1,5 +1,6 @@
 """Events of the council, the panel, the actor and money, and the closed sets they carry
-(`AnswerState`, `BriefingDecision`, `CostStage`: their values are what recordings hold)."""
+(`AnswerState`, `BriefingDecision`, `CostStage`, `CouncilTrigger`: their values are what
+recordings hold)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,22 @@ class BriefingDecision(StrEnum):
     TIMEOUT = "timeout"
 
 
+class CouncilTrigger(StrEnum):
+    """Why a council sits. `tier` and `always` come from council.trigger; the others are
+    signals, said in the route as `council_signal:<value>`."""
+
+    TIER = "tier"
+    ALWAYS = "always"
+    FAILING_TOOLS = "failing_tools"
+    CLOSE_TO_PLAN = "close_to_plan"
+    UNSURE = "unsure"
+
+    @property
+    def is_signal(self) -> bool:
+        """True for a signal (convened below the trigger's tier)."""
+        return self not in (CouncilTrigger.TIER, CouncilTrigger.ALWAYS)
+
+
 class CostStage(StrEnum):
     """Which part of a turn an upstream call's cost belongs to."""
 
@@ -55,8 +72,8 @@ class CouncilConvened(Event):
     actor: str
     deadline_s: float
     perspectives: dict[str, str] = field(default_factory=dict)
-    trigger: str = "tier"
-    """Why it sits: tier | always, or a signal: failing_tools | close_to_plan | unsure."""
+    trigger: CouncilTrigger = CouncilTrigger.TIER
+    """Why it sits: its tier, always, or a signal."""
     temperatures: dict[str, float] = field(default_factory=dict)
     """Advisor seat -> the temperature it was asked at (self-consistency samples)."""
     sampled: str | None = None

@@ -10,6 +10,7 @@ import itertools
 import re
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, ClassVar
 
 _seq = itertools.count(1)
@@ -113,12 +114,35 @@ class UpstreamFailed(Event):
     will_retry: bool = False
 
 
+class CircuitState(StrEnum):
+    """Where an upstream's circuit breaker stands."""
+
+    CLOSED = "closed"
+    """Calls go through."""
+    OPEN = "open"
+    """Calls are refused until the breaker's wait is over."""
+    HALF_OPEN = "half_open"
+    """One probe call may go through; its result closes or reopens the breaker."""
+
+
+class ClassifierState(StrEnum):
+    """The embedding classifier's state."""
+
+    IDLE = "idle"
+    """Not asked to load yet."""
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
+    DISABLED = "disabled"
+    """Not used: routing.mode is not smart (said by /health, never by the classifier)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class BreakerChanged(Event):
-    """An upstream's circuit breaker moved to `state` (closed | open | half_open)."""
+    """An upstream's circuit breaker moved to `state`."""
 
     upstream_id: str
-    state: str
+    state: CircuitState
     reason: str = ""
 
 
@@ -169,7 +193,7 @@ class SteeringApplied(Event):
 class ClassifierStateChanged(Event):
     """The embedding classifier's state: loading (with progress 0..1), ready, or failed."""
 
-    state: str  # "loading" | "ready" | "failed" | "disabled"
+    state: ClassifierState
     model: str = ""
     device: str = ""
     progress: float | None = None

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fusion_tui.config.embeddings import EmbeddingSettings
-from fusion_tui.events.model import ClassifierStateChanged, Event
+from fusion_tui.events.model import ClassifierState, ClassifierStateChanged, Event
 from fusion_tui.routing import onnx_builds
 from fusion_tui.routing.modelstore import (
     TEST_MODEL_FILE,
@@ -289,9 +289,6 @@ def _model_max_positions(folder: Path) -> int | None:
     return min(limits) if limits else None
 
 
-State = Literal["idle", "loading", "ready", "failed"]
-
-
 class EmbedderService:
     """Loads an Embedder in a worker thread and tracks its state for /health and the UI.
 
@@ -309,7 +306,7 @@ class EmbedderService:
         self._publish = publish
         self._prepare = prepare
         self._test_model_dir = test_model_dir
-        self.state: State = "idle"
+        self.state = ClassifierState.IDLE
         self.progress: float | None = None
         self.error: str | None = None
         self.fallback_reason: str | None = None
@@ -345,14 +342,14 @@ class EmbedderService:
     async def run(self) -> None:
         """Load now (in a thread); never raises for a load failure, which sets `failed`."""
         self._loop = asyncio.get_running_loop()
-        self._set("loading", progress=0.0)
+        self._set(ClassifierState.LOADING, progress=0.0)
         try:
             await asyncio.to_thread(self._load_sync)
         except Exception as exc:
             log.exception("embedding model failed to load")
-            self._set("failed", error=str(exc) or type(exc).__name__)
+            self._set(ClassifierState.FAILED, error=str(exc) or type(exc).__name__)
         else:
-            self._set("ready", progress=1.0)
+            self._set(ClassifierState.READY, progress=1.0)
         finally:
             self._ready.set()
 
@@ -365,16 +362,16 @@ class EmbedderService:
                 await asyncio.wait_for(self._ready.wait(), wait)
             except TimeoutError:
                 return False
-        return self.state == "ready"
+        return self.state == ClassifierState.READY
 
     def unavailable_reason(self) -> str:
         """Why smart requests cannot be classified now (for a 503 and /health)."""
-        if self.state == "failed":
+        if self.state == ClassifierState.FAILED:
             return f"embedding model {self.model} failed to load: {self.error}"
-        if self.state == "loading":
+        if self.state == ClassifierState.LOADING:
             pct = f" ({self.progress:.0%})" if self.progress is not None else ""
             return f"embedding model {self.model} is still loading{pct}"
-        if self.state == "idle":
+        if self.state == ClassifierState.IDLE:
             return "embedding model not started"
         return ""
 
@@ -389,7 +386,7 @@ class EmbedderService:
     def _load_sync(self) -> None:
         resolved = self._resolve()
         s = self.settings
-        self._set("loading", progress=0.95)
+        self._set(ClassifierState.LOADING, progress=0.95)
         self.embedder = Embedder.load(resolved.folder, resolved.file, device=s.device,
                                       max_tokens=s.max_tokens, batch_size=s.batch_size,
                                       cache_entries=s.cache_entries, model_name=resolved.name)
@@ -410,7 +407,7 @@ class EmbedderService:
         log.warning("embedding model %s unavailable, using the test model: %s", s.model, reason)
         self.fallback_reason = reason
         self.model = name
-        self._set("loading", progress=0.9)
+        self._set(ClassifierState.LOADING, progress=0.9)
         return ResolvedModel(folder=folder, file=TEST_MODEL_FILE, name=name)
 
     def _on_download(self, name: str, done: int, total: int | None) -> None:
@@ -421,9 +418,9 @@ class EmbedderService:
         if fraction < 0.9 and now - self._last_progress < 0.25:
             return
         self._last_progress = now
-        self._set("loading", progress=fraction)
+        self._set(ClassifierState.LOADING, progress=fraction)
 
-    def _set(self, state: State, *, progress: float | None = None,
+    def _set(self, state: ClassifierState, *, progress: float | None = None,
              error: str | None = None) -> None:
         self.state = state
         self.progress = progress
@@ -431,7 +428,7 @@ class EmbedderService:
         if self._publish is None:
             return
         detail = error
-        if self.fallback_reason and state != "failed":
+        if self.fallback_reason and state != ClassifierState.FAILED:
             detail = f"offline fallback: {self.fallback_reason}"
         event = ClassifierStateChanged(state=state, model=self.model, device=self.device,
                                        progress=progress, error=detail)

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from fusion_tui.events.model import CircuitState
 from fusion_tui.protocols.errors import parse_retry_after
 from fusion_tui.protocols.sse import DONE, MalformedEvent, event_object, first_data_event
 from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
@@ -23,7 +24,7 @@ NEXT_ONLY = frozenset({401, 403, 404})
 class BreakerState:
     """One upstream's breaker."""
 
-    state: str = "closed"  # closed | open | half_open
+    state: CircuitState = CircuitState.CLOSED
     failures: int = 0
     opened_at: float = 0.0
     open_for_s: float = 0.0
@@ -42,7 +43,7 @@ class CircuitBreakers:
 
     def __init__(self, threshold: int = 3, base_s: float = 5.0, max_s: float = 120.0,
                  clock: Callable[[], float] = time.monotonic,
-                 on_change: Callable[[str, str, str], None] | None = None) -> None:
+                 on_change: Callable[[str, CircuitState, str], None] | None = None) -> None:
         self.threshold = threshold
         self.base_s = base_s
         self.max_s = max_s
@@ -53,7 +54,8 @@ class CircuitBreakers:
     def _get(self, upstream_id: str) -> BreakerState:
         return self.states.setdefault(upstream_id, BreakerState())
 
-    def _set(self, upstream_id: str, breaker: BreakerState, state: str, reason: str) -> None:
+    def _set(self, upstream_id: str, breaker: BreakerState, state: CircuitState,
+             reason: str) -> None:
         if breaker.state != state:
             breaker.state = state
             if self.on_change:
@@ -65,11 +67,11 @@ class CircuitBreakers:
         and report the outcome (`record_success`, `record_failure` or `release_probe`)."""
         breaker = self._get(upstream_id)
         now = self.clock()
-        if breaker.state == "open":
+        if breaker.state == CircuitState.OPEN:
             if now - breaker.opened_at < breaker.open_for_s:
                 return False
-            self._set(upstream_id, breaker, "half_open", "probe due")
-        if breaker.state == "half_open":
+            self._set(upstream_id, breaker, CircuitState.HALF_OPEN, "probe due")
+        if breaker.state == CircuitState.HALF_OPEN:
             if (breaker.probe_since is not None
                     and now - breaker.probe_since < max(breaker.open_for_s, self.base_s)):
                 return False
@@ -86,9 +88,9 @@ class CircuitBreakers:
         breaker = self._get(upstream_id)
         breaker.failures = 0
         breaker.probe_since = None
-        if breaker.state != "closed":
+        if breaker.state != CircuitState.CLOSED:
             breaker.trips = 0
-            self._set(upstream_id, breaker, "closed", "call succeeded")
+            self._set(upstream_id, breaker, CircuitState.CLOSED, "call succeeded")
 
     def record_failure(self, upstream_id: str, error: str,
                        retry_after_s: float | None = None) -> None:
@@ -98,22 +100,22 @@ class CircuitBreakers:
         breaker.failures += 1
         breaker.last_error = error
         breaker.probe_since = None
-        if (breaker.state == "half_open" or breaker.failures >= self.threshold
+        if (breaker.state == CircuitState.HALF_OPEN or breaker.failures >= self.threshold
                 or retry_after_s is not None):
             backoff = min(self.max_s, self.base_s * (2 ** breaker.trips))
             breaker.trips += 1
             breaker.opened_at = self.clock()
             breaker.open_for_s = max(backoff, retry_after_s or 0.0)
-            if breaker.state == "open":
+            if breaker.state == CircuitState.OPEN:
                 return
-            self._set(upstream_id, breaker, "open", error)
+            self._set(upstream_id, breaker, CircuitState.OPEN, error)
 
     def snapshot(self) -> dict[str, dict[str, object]]:
         """State of every breaker, for /health and the dashboard."""
         now = self.clock()
         return {uid: {"state": b.state, "failures": b.failures, "last_error": b.last_error,
                       "retry_in_s": round(max(0.0, b.opened_at + b.open_for_s - now), 1)
-                      if b.state == "open" else 0.0}
+                      if b.state == CircuitState.OPEN else 0.0}
                 for uid, b in self.states.items()}
 
 

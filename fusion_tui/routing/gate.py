@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from fusion_tui.config.embeddings import EmbeddingSettings, GateSettings
 from fusion_tui.config.tiers import TIERS
+from fusion_tui.events.model import ClassifierState
 from fusion_tui.routing import segments as seg
 from fusion_tui.routing.data import exemplars as ex
 from fusion_tui.routing.embedder import Embedder, EmbedderService
@@ -471,7 +472,7 @@ class GateService(EmbedderService):
         def progress(stage: str, done: int, total: int) -> None:
             # Loading took the first 95%; training the head shares the rest.
             share = 0.95 + (0.04 * done / max(total, 1) if stage == "embedding" else 0.04)
-            self._set("loading", progress=round(share, 3))
+            self._set(ClassifierState.LOADING, progress=round(share, 3))
             if self.train_progress is not None:
                 self.train_progress(stage, done, total)
 

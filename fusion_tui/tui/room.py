@@ -12,6 +12,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from fusion_tui.events import (
@@ -117,6 +118,19 @@ class ToolCallView:
     tool_use_id: str = ""
 
 
+class BriefingPhase(StrEnum):
+    """Where a turn's briefing stands on screen: being written, ready, held for a person, or
+    what became of a held one (a BriefingDecision's value)."""
+
+    WRITING = "writing"
+    READY = "ready"
+    HELD = "held"
+    APPROVE = "approve"
+    EDIT = "edit"
+    SKIP = "skip"
+    TIMEOUT = "timeout"
+
+
 @dataclass
 class TurnView:
     """One request of a session: its council (if any), briefing and actor."""
@@ -130,7 +144,7 @@ class TurnView:
     advisors: dict[str, AdvisorView] = field(default_factory=dict)
     judge: str | None = None
     briefing: str = ""
-    briefing_state: str = ""  # writing | ready | held | approve | edit | skip | timeout
+    briefing_state: BriefingPhase | None = None
     held_timeout_s: float = 0.0
     held_at: float | None = None
     """When the held briefing reached the screen, by the room's clock (its countdown starts
@@ -145,7 +159,7 @@ class TurnView:
     @property
     def held(self) -> bool:
         """True while the briefing waits for a person."""
-        return self.briefing_state == "held"
+        return self.briefing_state == BriefingPhase.HELD
 
     @property
     def finished(self) -> bool:
@@ -365,19 +379,19 @@ class RoomModel:
                 changes.reset.add(rid)
         elif isinstance(event, BriefingDelta):
             turn.briefing = _keep_tail(turn.briefing + event.text)
-            turn.briefing_state = "writing"
+            turn.briefing_state = BriefingPhase.WRITING
             changes.appended.append((rid, "", event.text))
         elif isinstance(event, BriefingReady):
-            turn.briefing, turn.briefing_state = event.text, "ready"
+            turn.briefing, turn.briefing_state = event.text, BriefingPhase.READY
             turn.judge = event.judge or turn.judge
             changes.reset.add(rid)
         elif isinstance(event, BriefingHeld):
-            turn.briefing, turn.briefing_state = event.text, "held"
+            turn.briefing, turn.briefing_state = event.text, BriefingPhase.HELD
             turn.held_timeout_s, turn.held_at = event.timeout_s, None
             self.held[rid] = sid
             changes.reset.add(rid)
         elif isinstance(event, BriefingDecided):
-            turn.briefing, turn.briefing_state = event.text, event.decision
+            turn.briefing, turn.briefing_state = event.text, BriefingPhase(event.decision)
             self.held.pop(rid, None)
             changes.reset.add(rid)
         elif isinstance(event, ActorStarted):

@@ -15,13 +15,19 @@ from fusion_tui.council.orchestrator import CouncilStatus
 from fusion_tui.events import (
     AdvisorFinished,
     AnswerState,
+    BreakerChanged,
     BriefingDecided,
     BriefingDecision,
+    BudgetScope,
+    BudgetState,
+    CircuitState,
+    ClassifierState,
     CostRecorded,
     CostStage,
     PanelMemberFinished,
 )
 from fusion_tui.events.codec import encode_line
+from fusion_tui.events.council import CouncilTrigger
 from fusion_tui.routing.router import PinTable
 from fusion_tui.sessions.replay import read_recording
 
@@ -36,6 +42,11 @@ WIRE_VALUES = {
     HoldTimeoutAction: ["approve", "skip"],
     PanelMethod: ["synthesize", "rank"],
     CouncilStatus: ["briefed", "failed", "skipped"],
+    CouncilTrigger: ["tier", "always", "failing_tools", "close_to_plan", "unsure"],
+    BudgetScope: ["session", "daily"],
+    BudgetState: ["near", "spent"],
+    CircuitState: ["closed", "open", "half_open"],
+    ClassifierState: ["idle", "loading", "ready", "failed", "disabled"],
 }
 
 # Lines as a proxy wrote them before these fields were enums (schema 2, plain strings).
@@ -52,6 +63,8 @@ OLD_LINES = [
     '"upstream_id":"u","stage":"judge","input_tokens":1,"output_tokens":2,'
     '"cache_read_tokens":0,"cache_write_tokens":0,"cost_usd":0.5,"session_total_usd":0.5,'
     '"priced":true}',
+    '{"kind":"breaker_changed","session_id":"","request_id":"","seq":5,"t":1.0,"ts":2.0,'
+    '"upstream_id":"u","state":"half_open","reason":"probe due"}',
 ]
 
 
@@ -71,11 +84,12 @@ def _recording(tmp_path: Path, lines: list[str]) -> Path:
 def test_an_old_recording_replays_typed_and_writes_back_the_same_bytes(tmp_path):
     recording = read_recording(_recording(tmp_path, OLD_LINES))
     assert recording.skipped == []
-    advisor, member, decided, cost = recording.events
+    advisor, member, decided, cost, breaker = recording.events
     assert isinstance(advisor, AdvisorFinished) and advisor.state is AnswerState.PARTIAL
     assert isinstance(member, PanelMemberFinished) and member.state is AnswerState.FAILED
     assert isinstance(decided, BriefingDecided) and decided.decision is BriefingDecision.TIMEOUT
     assert isinstance(cost, CostRecorded) and cost.stage is CostStage.JUDGE
+    assert isinstance(breaker, BreakerChanged) and breaker.state is CircuitState.HALF_OPEN
     assert [encode_line(e) for e in recording.events] == OLD_LINES
 
 
