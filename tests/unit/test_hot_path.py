@@ -149,3 +149,25 @@ async def test_a_peeked_stream_closes_the_stream_underneath() -> None:
     assert await reply.stream.__anext__() == b"event: a\ndata: {}\n\n"
     await reply.stream.aclose()  # type: ignore[attr-defined]
     assert source.closed
+
+
+def test_an_openai_body_is_kept_itself_when_nothing_changes() -> None:
+    from fusion_tui.upstreams.openai import OpenAIUpstream
+
+    raw = b'{"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}'
+
+    def prepared(**extra: Any) -> dict[str, Any]:
+        upstream = OpenAIUpstream(UpstreamSettings(**{
+            "id": "u", "type": "openai-compatible", "base_url": "http://127.0.0.1:1",
+            "model": "m", **extra}))
+        return upstream.prepare(ClientBody(orjson.loads(raw), raw))
+
+    assert wire_bytes(prepared()) == raw
+    assert wire_bytes(prepared(max_output_tokens=10)) == raw
+    assert prepared(max_output_tokens=5)["max_tokens"] == 5
+    assert prepared(model="n")["model"] == "n"
+    assert prepared(reasoning_effort="low")["reasoning_effort"] == "low"
+    no_limit = OpenAIUpstream(UpstreamSettings(
+        id="u", type="openai-compatible", base_url="http://127.0.0.1:1", model="m",
+        max_output_tokens=7)).prepare({"model": "m", "messages": []})
+    assert no_limit["max_tokens"] == 7
