@@ -21,7 +21,7 @@ from fusion_tui.routing.effort import decide_effort, effort_for
 from fusion_tui.routing.escalation import escalate
 from fusion_tui.routing.explain import ReasonPart
 from fusion_tui.routing.failures import FailureReport, recent_failures
-from fusion_tui.routing.prices import model_price, upstream_price, usage_cost
+from fusion_tui.routing.prices import Pricing, model_price, upstream_price, usage_cost
 from fusion_tui.routing.router import GateVerdict, Overrides, RoutePlan
 from fusion_tui.routing.stickiness import settle
 
@@ -126,16 +126,35 @@ def council_budget_note(state: ProxyState, facts: RequestFacts) -> str | None:
     return str(ReasonPart("budget", check.budget))
 
 
+BASELINE_PRICES = 256
+"""How many baseline prices (by the model a client asked for) are remembered; the memo starts
+over when full (clients name models freely)."""
+
+
+def _baseline_price(state: ProxyState, asked: str) -> tuple[str, Pricing | None]:
+    """The model a turn is measured against (`savings.baseline`'s, else the one the client
+    asked for) and its price. Looked up once per model: the settings do not change while the
+    proxy runs, and a price-table lookup costs more than the rest of the reporting."""
+    settings = state.settings
+    key = "" if settings.savings.baseline else asked
+    found = state.baseline_prices.get(key)
+    if found is None:
+        if settings.savings.baseline:
+            found = (settings.upstream(settings.savings.baseline).model,
+                     upstream_price(settings, settings.savings.baseline))
+        else:
+            found = model_price(settings, asked)
+        if len(state.baseline_prices) >= BASELINE_PRICES:
+            state.baseline_prices.clear()
+        state.baseline_prices[key] = found
+    return found
+
+
 def price_turn(state: ProxyState, facts: RequestFacts, plan: RoutePlan | None,
                served_by: str, usage: dict[str, Any], cost_usd: float) -> None:
     """Publish the finished turn's TurnPriced (routed cost against the baseline) and
     remember its usage for the next stay-or-switch decision."""
-    settings = state.settings
-    baseline = (settings.upstream(settings.savings.baseline).model
-                if settings.savings.baseline else str(facts.body.get("model", "")))
-    baseline_model, price = (
-        (baseline, upstream_price(settings, settings.savings.baseline))
-        if settings.savings.baseline else model_price(settings, baseline))
+    baseline_model, price = _baseline_price(state, str(facts.body.get("model", "")))
     read = int(usage.get("cache_read_input_tokens") or 0)
     prompt = (int(usage.get("input_tokens") or 0) + read
               + int(usage.get("cache_creation_input_tokens") or 0))

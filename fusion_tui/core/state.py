@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from fusion_tui import __version__
 from fusion_tui.config import Settings
-from fusion_tui.config.prices import prices_for
+from fusion_tui.config.prices import Pricing, prices_for
 from fusion_tui.core.budget import Budgets
 from fusion_tui.core.controls import Controls
 from fusion_tui.council.costs import CostBook
@@ -49,6 +49,8 @@ class ProxyState:
     """Routed cost against the baseline, cache hit rates, tier shares (fed by publish)."""
     budgets: Budgets = field(init=False)
     last_turns: LastTurns = field(init=False)
+    baseline_prices: dict[str, tuple[str, Pricing | None]] = field(default_factory=dict)
+    """What `core.spend` priced each baseline model at (the settings do not change)."""
 
     def __post_init__(self) -> None:
         failover = self.settings.routing.failover

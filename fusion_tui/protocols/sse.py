@@ -55,6 +55,15 @@ class SSEParser:
 
 
 def _parse_block(block: bytes) -> SSEEvent | None:
+    # The usual shapes first: `event: x\ndata: {...}` and `data: {...}`, one line each.
+    if block[:7] == b"event: ":
+        end = block.find(b"\n")
+        if end != -1 and block[end + 1:end + 7] == b"data: " and \
+                block.find(b"\n", end + 1) == -1:
+            return SSEEvent(block[7:end].decode("utf-8", errors="replace"),
+                            block[end + 7:].decode("utf-8", errors="replace"))
+    elif block[:6] == b"data: " and block.find(b"\n") == -1:
+        return SSEEvent("", block[6:].decode("utf-8", errors="replace"))
     name = ""
     data: list[str] = []
     for line in block.split(b"\n"):

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 
 from fusion_tui.events.model import CircuitState
 from fusion_tui.protocols.errors import parse_retry_after
-from fusion_tui.protocols.sse import DONE, MalformedEvent, event_object, first_data_event
+from fusion_tui.protocols.sse import (
+    DONE,
+    CheckedFrames,
+    MalformedEvent,
+    event_object,
+    first_data_event,
+)
 from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
 
 # Failures another upstream (or a later try) may not have.
@@ -166,26 +172,47 @@ async def _peek(reply: UpstreamReply) -> UpstreamReply:
     stream = reply.stream
     head: list[bytes] = []
     while True:
-        head.append(await stream.__anext__())
+        chunk = await stream.__anext__()
+        head.append(chunk)
+        if isinstance(chunk, CheckedFrames):  # parsed and checked already: no second parse
+            if any(event.data for event, _ in chunk.events):
+                break
+            continue
         first = first_data_event(b"".join(head))
         if first is not None:
             if first.data != DONE:
                 event_object(first)  # the rest is judged by the relay as it goes out
             break
-
-    async def rejoined() -> AsyncIterator[bytes]:
-        try:
-            for chunk in head:
-                yield chunk
-            async for chunk in stream:
-                yield chunk
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    reply.stream = rejoined()
+    reply.stream = _Rejoined(head, stream)
     return reply
+
+
+class _Rejoined:
+    """The peeked chunks, then the rest of the stream. Past the head, `__anext__` hands out
+    the stream's own awaitable: no extra generator between every chunk and the relay."""
+
+    def __init__(self, head: list[bytes], stream: AsyncIterator[bytes]) -> None:
+        self._head = head
+        self._stream = stream
+
+    def __aiter__(self) -> _Rejoined:
+        return self
+
+    def __anext__(self) -> Awaitable[bytes]:
+        if self._head:
+            return _ready(self._head.pop(0))
+        return self._stream.__anext__()
+
+    async def aclose(self) -> None:
+        """Close the stream underneath."""
+        self._head = []
+        aclose = getattr(self._stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _ready(chunk: bytes) -> bytes:
+    return chunk
 
 
 async def _attempt(upstream_id: str, call: Call

@@ -21,6 +21,7 @@ from fusion_tui.protocols.anthropic import RequestError
 from fusion_tui.server.app_keys import STATE
 from fusion_tui.server.relay import OPENED_STREAM, open_stream
 from fusion_tui.upstreams import UpstreamReply
+from fusion_tui.upstreams.base import ClientBody
 
 __all__ = ["ROUTE_HEADER", "HttpClient", "Surface", "client_name", "read_json", "serve"]
 
@@ -42,8 +43,9 @@ class Surface:
     relay_stream: StreamRelay
 
 
-async def read_json(request: web.Request) -> Any:
-    """The request body parsed as JSON; RequestError (400) with the reason if it is not."""
+async def read_body(request: web.Request) -> tuple[Any, bytes]:
+    """The request body parsed as JSON, and its bytes; RequestError (400) with the reason if
+    it is not JSON."""
     limit = request.app[STATE].settings.server.body_timeout_s
     try:
         async with asyncio.timeout(limit):
@@ -54,9 +56,14 @@ async def read_json(request: web.Request) -> Any:
     if not raw:
         raise RequestError("request body is empty; expected a JSON object")
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw), raw
     except orjson.JSONDecodeError as exc:
         raise RequestError(f"request body is not valid JSON: {exc}") from exc
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body parsed as JSON; RequestError (400) with the reason if it is not."""
+    return (await read_body(request))[0]
 
 
 def client_name(request: web.Request) -> str:
@@ -131,9 +138,12 @@ async def serve(request: web.Request, surface: Surface) -> web.StreamResponse:
     """Serve one chat request of `surface`'s protocol through the turn engine."""
     started = time.monotonic()
     try:
-        body = surface.check(await read_json(request))
+        parsed, raw = await read_body(request)
+        body = surface.check(parsed)
     except RequestError as exc:
         return surface.error(exc.status, str(exc), exc, None)
+    if body is parsed:  # checked as sent: an upstream it passes through unchanged gets `raw`
+        body = ClientBody(body, raw)
     arrival = Arrival(headers={k.lower(): v for k, v in request.headers.items()},
                       path=request.path, client=client_name(request),
                       body_bytes=request.content_length or 0, started=started)

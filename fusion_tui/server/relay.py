@@ -29,10 +29,12 @@ async def relay_json_with(reply: UpstreamReply, headers: dict[str, str], read: R
     protocol's shape, with the upstream's words kept)."""
     raw = reply.body or b""
     outcome = Outcome(reply.status)
-    try:
-        parsed = orjson.loads(raw) if raw else {}
-    except orjson.JSONDecodeError:
-        parsed = None
+    parsed = reply.parsed
+    if parsed is None:
+        try:
+            parsed = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError:
+            parsed = None
     if reply.ok and isinstance(parsed, dict):
         read(parsed, outcome)
     elif not reply.ok:

@@ -23,10 +23,15 @@ FORWARDED_HEADERS = ("anthropic-version", "anthropic-beta")
 
 def apply_limits(body: dict[str, Any], settings: UpstreamSettings) -> dict[str, Any]:
     """`body` for this upstream: its model, max_tokens clamped to max_output_tokens, and
-    output_config.effort set from reasoning_effort. Other keys are untouched."""
-    sent = dict(body, model=settings.model)
+    output_config.effort set from reasoning_effort. Other keys are untouched; `body` itself
+    when nothing changes (so a client's body passes through as the bytes it sent)."""
     cap = settings.max_output_tokens
-    if cap is not None and isinstance(sent.get("max_tokens"), int) and sent["max_tokens"] > cap:
+    tokens = body.get("max_tokens")
+    clamp = cap is not None and isinstance(tokens, int) and tokens > cap
+    if body.get("model") == settings.model and not clamp and settings.reasoning_effort is None:
+        return body
+    sent = dict(body, model=settings.model)
+    if clamp:
         sent["max_tokens"] = cap
     if settings.reasoning_effort is not None:
         sent["output_config"] = {**(sent.get("output_config") or {}),

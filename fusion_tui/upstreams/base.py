@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+import orjson
+
 from fusion_tui.config import UpstreamSettings
 from fusion_tui.protocols.wire import Wire
 
@@ -56,6 +58,66 @@ class UpstreamError(Exception):
         return {ErrorKind.TIMEOUT: 504, ErrorKind.OVERLOADED: 529}.get(self.kind, 502)
 
 
+class ClientBody(dict[str, Any]):
+    """A client's request body as parsed, that remembers the bytes it was parsed from
+    (`raw`), so an upstream it passes through unchanged gets those bytes instead of the body
+    serialised again. A copy (`dict(body)`, `{**body}`) is a plain dict; changing the body
+    itself forgets the bytes (`raw` becomes None), so they never say something else."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, parsed: dict[str, Any], raw: bytes) -> None:
+        super().__init__(parsed)
+        self.raw: bytes | None = raw
+
+    def _changed(self) -> None:
+        self.raw = None
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> ClientBody:  # type: ignore[override,misc]
+        self._changed()
+        return super().__ior__(other)
+
+    def pop(self, *args: Any) -> Any:
+        """dict.pop (forgets the bytes)."""
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        """dict.popitem (forgets the bytes)."""
+        self._changed()
+        return super().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        """dict.setdefault (forgets the bytes)."""
+        self._changed()
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """dict.update (forgets the bytes)."""
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def clear(self) -> None:
+        """dict.clear (forgets the bytes)."""
+        self._changed()
+        super().clear()
+
+
+def wire_bytes(body: dict[str, Any]) -> bytes:
+    """`body` as JSON to send: the client's own bytes when it passes through unchanged
+    (a `ClientBody` nobody changed), else serialised."""
+    raw = body.raw if type(body) is ClientBody else None
+    return raw if raw is not None else orjson.dumps(body)
+
+
 @dataclass
 class UpstreamReply:
     """An upstream's answer in its own wire protocol.
@@ -72,6 +134,9 @@ class UpstreamReply:
     stream: AsyncIterator[bytes] | None = None
     _release: Any = None
     notes: list[str] = field(default_factory=list)
+    parsed: Any = None
+    """`body` parsed, once it was checked as an answer (so a relay need not parse it again);
+    None when nobody parsed it."""
 
     @property
     def ok(self) -> bool:

@@ -30,6 +30,8 @@ _BOUNDARIES = (b"\n\n", b"\r\n\r\n", b"\n\r\n", b"\r\n\n", b"\r\r")
 
 def _last_boundary(data: bytes) -> int:
     """The index just after the last blank line in `data` (0 when there is none)."""
+    if data[-2:] == b"\n\n":  # the usual chunk: whole events
+        return len(data)
     return max((data.rfind(b) + len(b) for b in _BOUNDARIES if b in data), default=0)
 
 
@@ -97,4 +99,5 @@ async def checked_reply(reply: UpstreamReply, wire: Wire, upstream_id: str) -> U
         await reply.close()
         raise UpstreamError(f"{upstream_id}: answered HTTP {reply.status} with something that "
                             f"is not a {wire} answer: {exc}", kind=ErrorKind.MALFORMED) from exc
+    reply.parsed = parsed
     return reply

@@ -14,8 +14,14 @@ import aiohttp
 import orjson
 
 from fusion_tui.config import UpstreamSettings
-from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply
-from fusion_tui.upstreams.redact import SECRET_HEADERS, StreamRedactor, redact, secrets_in
+from fusion_tui.upstreams.base import ErrorKind, UpstreamError, UpstreamReply, wire_bytes
+from fusion_tui.upstreams.redact import (
+    SECRET_HEADERS,
+    StreamRedactor,
+    is_secret_header,
+    redact,
+    secrets_in,
+)
 
 DEPTH_HEADER = "x-fusion-depth"
 OUTGOING_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("fusion_outgoing_depth",
@@ -28,6 +34,9 @@ Set per request by the handler; tasks it starts (advisors, the judge) inherit it
 __all__ = ["SECRET_HEADERS", "HttpTransport", "redact_secrets"]
 
 MIB = 1024 * 1024
+SECRETS_MEMO = 64
+"""How many sets of credentials a transport remembers having looked through (a refreshed
+token makes a new set; the memo starts over when full)."""
 SSE_BOUNDARIES = (b"\n\n", b"\r\n\r\n", b"\r\r")
 
 
@@ -65,13 +74,24 @@ class HttpTransport:
         self.settings = settings
         self.extra_secrets = extra_secrets
         self._session: aiohttp.ClientSession | None = None
+        self._secrets_memo: dict[tuple[tuple[tuple[str, str], ...], tuple[str, ...]],
+                                 list[bytes]] = {}
 
     def _secrets(self, headers: dict[str, str]) -> list[bytes]:
         extra = list(self.extra_secrets()) if self.extra_secrets else []
         key = self.settings.api_key()
         if key:
             extra.append(key)
-        return secrets_in({**self.settings.headers, **headers}, extra)
+        sent = {**self.settings.headers, **headers}
+        # The same few credentials go with every call: found once, not on every request.
+        memo_key = (tuple((k, v) for k, v in sent.items() if is_secret_header(k)),
+                    tuple(extra))
+        found = self._secrets_memo.get(memo_key)
+        if found is None:
+            if len(self._secrets_memo) >= SECRETS_MEMO:
+                self._secrets_memo.clear()
+            found = self._secrets_memo[memo_key] = secrets_in(sent, extra)
+        return found
 
     def _deadline(self) -> float:
         return asyncio.get_running_loop().time() + self.settings.deadline_s
@@ -104,7 +124,7 @@ class HttpTransport:
         try:
             async with asyncio.timeout_at(deadline):
                 resp = await self.client().post(
-                    url, data=orjson.dumps(body), allow_redirects=False,
+                    url, data=wire_bytes(body), allow_redirects=False,
                     headers={**headers, DEPTH_HEADER: str(OUTGOING_DEPTH.get())})
         except TimeoutError as exc:
             if self._late(deadline):
@@ -174,19 +194,27 @@ class HttpTransport:
         body_cap = int(self.settings.max_body_mb * MIB)
         event_cap = int(self.settings.max_event_mb * MIB)
         redactor = StreamRedactor(secrets)
+        content = resp.content
+        loop = asyncio.get_running_loop()
         total = since_boundary = 0
         tail = b""
         try:
             while True:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await resp.content.readany()
-                except TimeoutError as exc:
-                    if self._late(deadline):
-                        raise self._deadline_error() from exc
-                    raise UpstreamError(f"{sid}: stream idle for more than "
-                                        f"{self.settings.timeout_s:g}s",
-                                        kind=ErrorKind.STALLED) from exc
+                if loop.time() >= deadline:
+                    raise self._deadline_error()
+                # What has arrived is taken at once (all of it: one write to the client for
+                # a burst of events); a timer is armed only when the stream must be waited on.
+                chunk = content.read_nowait()
+                if not chunk and not content.at_eof():
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            chunk = await content.readany()
+                    except TimeoutError as exc:
+                        if self._late(deadline):
+                            raise self._deadline_error() from exc
+                        raise UpstreamError(f"{sid}: stream idle for more than "
+                                            f"{self.settings.timeout_s:g}s",
+                                            kind=ErrorKind.STALLED) from exc
                 if not chunk:
                     break
                 total += len(chunk)
@@ -194,16 +222,19 @@ class HttpTransport:
                     raise UpstreamError(f"{sid}: stream larger than "
                                         f"{self.settings.max_body_mb:g} MiB (upstream "
                                         "max_body_mb); cut", kind=ErrorKind.MALFORMED)
-                window = tail + chunk
-                end = max((window.rfind(b) + len(b) for b in SSE_BOUNDARIES
-                           if b in window), default=-1)
-                since_boundary = (len(window) - end if end >= 0
-                                  else since_boundary + len(chunk))
-                if since_boundary > event_cap:
-                    raise UpstreamError(f"{sid}: one stream event larger than "
-                                        f"{self.settings.max_event_mb:g} MiB (upstream "
-                                        "max_event_mb); cut", kind=ErrorKind.MALFORMED)
-                tail = window[-3:]
+                if chunk[-2:] == b"\n\n":  # the usual chunk: whole events
+                    since_boundary = 0
+                else:
+                    window = tail + chunk
+                    end = max((window.rfind(b) + len(b) for b in SSE_BOUNDARIES
+                               if b in window), default=-1)
+                    since_boundary = (len(window) - end if end >= 0
+                                      else since_boundary + len(chunk))
+                    if since_boundary > event_cap:
+                        raise UpstreamError(f"{sid}: one stream event larger than "
+                                            f"{self.settings.max_event_mb:g} MiB (upstream "
+                                            "max_event_mb); cut", kind=ErrorKind.MALFORMED)
+                tail = chunk[-3:] if len(chunk) >= 3 else (tail + chunk)[-3:]
                 out = redactor.feed(chunk)
                 if out:
                     yield out

@@ -55,9 +55,14 @@ class OpenAIUpstream:
 
     def prepare(self, body: dict[str, Any]) -> dict[str, Any]:
         """`body` for this upstream: its model, token limits clamped to max_output_tokens,
-        reasoning_effort set if configured. Other keys are untouched."""
-        sent = dict(body, model=self.settings.model)
+        reasoning_effort set if configured. Other keys are untouched; `body` itself when
+        nothing changes (so a client's body passes through as the bytes it sent)."""
         cap = self.settings.max_output_tokens
+        present = [f for f in TOKEN_FIELDS if isinstance(body.get(f), int)]
+        if (body.get("model") == self.settings.model and self.settings.reasoning_effort is None
+                and (cap is None or (present and all(body[f] <= cap for f in present)))):
+            return body
+        sent = dict(body, model=self.settings.model)
         if cap is not None:
             present = [f for f in TOKEN_FIELDS if isinstance(sent.get(f), int)]
             for name in present:

@@ -3,6 +3,7 @@ split across chunks."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 
 REDACTED = b"[redacted]"
@@ -17,6 +18,7 @@ SECRET_WORDS = ("key", "token", "secret", "auth", "password", "cookie")
 `headers:` in the upstream config)."""
 
 
+@functools.lru_cache(maxsize=512)
 def is_secret_header(name: str) -> bool:
     """True when a header of that name carries a credential."""
     lowered = name.lower()

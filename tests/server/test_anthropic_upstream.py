@@ -133,3 +133,39 @@ async def test_recording_holds_request_and_answer(make_settings, start_proxy, fa
     assert lines[6]["content"][0]["text"] == "hello from the fake upstream"
     assert "sk-never-recorded" not in path.read_text()
     assert "client-secret" not in path.read_text()
+
+
+async def test_an_unchanged_body_goes_upstream_as_the_bytes_the_client_sent(
+        make_settings, start_proxy, fake_anthropic, monkeypatch):
+    """Nothing to change (the model is the upstream's, no limit applies): the upstream gets
+    the client's own bytes, its spacing and key order included, not a re-serialised copy;
+    a body that must change (the model) is serialised from the change."""
+    fake, base = fake_anthropic
+    monkeypatch.setenv("FUSION_TEST_UPSTREAM_KEY", "sk-upstream-secret")
+    runtime = await start_proxy(make_settings(upstreams=[upstream(base)]))
+    as_sent = (b'{ "messages": [{"role": "user", "content": "hi \\u00e9"}],\n'
+               b'  "max_tokens": 64, "model": "claude-up" }')
+    reply = await call(runtime.address, "POST", "/v1/messages", data=as_sent,
+                       headers={"content-type": "application/json"})
+    assert reply.status == 200, reply.text
+    assert fake.requests[-1].raw == as_sent
+    changed = as_sent.replace(b'"claude-up"', b'"claude-other"')
+    reply = await call(runtime.address, "POST", "/v1/messages", data=changed,
+                       headers={"content-type": "application/json"})
+    assert reply.status == 200, reply.text
+    assert fake.requests[-1].raw != changed
+    assert fake.requests[-1].body == {**json.loads(changed), "model": "claude-up"}
+
+
+async def test_a_body_with_the_proxys_own_fields_is_sent_without_them(
+        make_settings, start_proxy, fake_anthropic, monkeypatch):
+    """fusion_tier is the proxy's: the bytes as sent would carry it, so they are not used."""
+    fake, base = fake_anthropic
+    monkeypatch.setenv("FUSION_TEST_UPSTREAM_KEY", "sk-upstream-secret")
+    runtime = await start_proxy(make_settings(upstreams=[upstream(base)]))
+    body = {"model": "claude-up", "max_tokens": 64, "fusion_tier": "regular",
+            "messages": [{"role": "user", "content": "hi"}]}
+    reply = await call(runtime.address, "POST", "/v1/messages", json_body=body)
+    assert reply.status == 200, reply.text
+    assert "fusion_tier" not in fake.requests[-1].body
+    assert b"fusion_tier" not in fake.requests[-1].raw

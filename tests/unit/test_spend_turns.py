@@ -264,3 +264,31 @@ async def test_near_a_budget_a_tool_free_plan_turn_skips_the_panel(proxy: Any) -
     assert not of_kind(events, "panel_member_finished")
     assert [(e.budget, e.state) for e in of_kind(events, "budget_reached")] == [
         ("daily", "near")]
+
+
+async def test_a_baseline_model_is_priced_once_per_process(proxy: Any, monkeypatch: Any) -> None:
+    """The price of the model a client asks for is looked up on its first turn only (a
+    price-table lookup costs more than the rest of the reporting); every turn is still
+    priced against it."""
+    from fusion_tui.core import spend
+
+    looked_up: list[str] = []
+    real = spend.model_price
+
+    def counting(settings: Any, model: str) -> Any:
+        looked_up.append(model)
+        return real(settings, model)
+
+    monkeypatch.setattr(spend, "model_price", counting)
+    state, events = proxy(
+        {"cheap": (cached_reply(1000, 0, 0, 100), cached_reply(200, 1000, 0, 100))},
+        ids=["big", "cheap"],
+        upstreams=[sim("big", {"input": 10, "output": 20, "cache_read": 1}),
+                   sim("cheap", {"input": 1, "output": 2, "cache_read": 0.1})],
+        pools={"actor": ["cheap"]})
+    body = {**anthropic_body(), "model": "model-big"}
+    for _ in range(2):
+        await serve_turn(state, ANTHROPIC, body, arrival(), ScriptedClient())
+    assert looked_up == ["model-big"]
+    priced = of_kind(events, "turn_priced")
+    assert [round(e.baseline_usd * 1e6) for e in priced] == [12000, 5000]
