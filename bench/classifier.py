@@ -1,6 +1,7 @@
 """Classifier benchmark: start-up (first start training the head, second start loading it from
 the head cache), model load + first classification in a fresh process, and classify latency
-(warm with the request's own segments new, and fully cached) over the synthetic held-out set,
+(warm with the request's own segments new, with the model runs and tokens that cost; fully
+cached; real sessions replayed in order from an empty cache) over the synthetic held-out set,
 the real captures' held-out split when present, and long tool-result turns. Run from the repo
 root:
 
@@ -25,7 +26,7 @@ from typing import Any
 from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
 from fusion_tui.routing.data import HELDOUT, load_examples
 from fusion_tui.routing.embedder import Embedder
-from fusion_tui.routing.gate import Gate
+from fusion_tui.routing.gate import Gate, token_budgets
 from fusion_tui.routing.headcache import HeadCache
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model, resolve_model
 from fusion_tui.routing.segments import extract
@@ -84,6 +85,27 @@ def long_tool_turn(body: dict[str, Any], i: int) -> dict[str, Any]:
     return body
 
 
+def replay_sessions(gate: Gate, limit: int) -> tuple[list[float], list[float]]:
+    """Classify the real held-out captures session by session, in the order they were sent,
+    with the embedding cache emptied at each session's start: (latencies of each session's
+    first request, latencies of the later ones). Unlike "warm", a later request embeds
+    whatever harness text is new since the previous one (reminders that changed)."""
+    if not REAL_CAPTURES.is_file():
+        return [0.0], [0.0]
+    sessions: dict[str, list[dict[str, Any]]] = {}
+    for capture in load_captures(REAL_CAPTURES, "heldout")[:limit]:
+        sessions.setdefault(capture.scenario, []).append(capture.body)
+    first: list[float] = []
+    later: list[float] = []
+    for bodies in sessions.values():
+        gate.embedder.clear_cache()
+        for i, body in enumerate(bodies):
+            t = time.perf_counter()
+            gate.classify(body)
+            (later if i else first).append((time.perf_counter() - t) * 1000)
+    return first, later or [0.0]
+
+
 def main() -> None:
     """Print the benchmark table."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -123,22 +145,32 @@ def main() -> None:
     own = real[: args.n // 2]
     sample = (own + synthetic[: args.n - len(longs) - len(own)] + longs)[: args.n]
     gate.classify(sample[0])
+    budgets = token_budgets(gate.settings)
     warm: list[float] = []
+    runs = tokens = positions = 0
     for body in sample:
         # As in a live session: the harness text and the system prompt were embedded with
         # the session's first request; this request's own segments are new.
-        segments = extract(body, gate.settings)
-        gate.embedder.embed([c.text for c in segments.harness] + [segments.system])
-        gate.embedder.forget([t for name, t in segments.named().items() if name != "system"])
+        gate.classify(body)
+        own_segments = {name: text for name, text in extract(body, gate.settings).named().items()
+                        if name != "system"}
+        gate.embedder.forget(list(own_segments.values()),
+                             [budgets[name] for name in own_segments])
+        e = gate.embedder
+        before_counts = (e.runs, e.tokens, e.positions)
         t = time.perf_counter()
         gate.classify(body)
         warm.append((time.perf_counter() - t) * 1000)
+        runs += e.runs - before_counts[0]
+        tokens += e.tokens - before_counts[1]
+        positions += e.positions - before_counts[2]
     cached: list[float] = []
     for body in sample:
         gate.classify(body)
         t = time.perf_counter()
         gate.classify(body)
         cached.append((time.perf_counter() - t) * 1000)
+    first_of_session, later = replay_sessions(gate, args.n)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = [
@@ -153,6 +185,14 @@ def main() -> None:
         ("RSS delta (load + train)", f"{after - before:.0f} MiB"),
         ("classify warm p50 / p90 / p99",
          f"{statistics.median(warm):.1f} / {pct(warm, .9):.1f} / {pct(warm, .99):.1f} ms"),
+        ("warm: model runs / tokens (padded) per request",
+         f"{runs / len(sample):.2f} / {tokens / len(sample):.0f} "
+         f"({positions / len(sample):.0f})"),
+        ("session replay: 1st request p50 / p99",
+         f"{statistics.median(first_of_session):.1f} / {pct(first_of_session, .99):.1f} ms"),
+        ("session replay: later requests p50 / p99",
+         f"{statistics.median(later):.1f} / {pct(later, .99):.1f} ms "
+         f"({len(first_of_session)} sessions, {len(later)} requests)"),
         ("classify cached p50 / p99",
          f"{statistics.median(cached):.2f} / {pct(cached, .99):.2f} ms"),
         ("requests timed", f"{len(sample)} ({len(own)} real captures, {len(longs)} long "

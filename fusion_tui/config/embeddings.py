@@ -58,6 +58,21 @@ class GateSettings(_Strict):
     """Prefix of the system prompt kept, in characters."""
     harness_chars: int = Field(700, ge=100)
     """Longest harness chunk (system messages and reminders are cut into chunks this size)."""
+    user_tokens: int = Field(256, ge=8, le=8192)
+    """Tokens of the ask the model reads (its beginning). This and the other token budgets
+    (capped by the model's max_tokens) bound what one request costs the model."""
+    history_tokens: int = Field(64, ge=8, le=8192)
+    """Tokens of the previous user turns the model reads (the newest first)."""
+    assistant_tokens: int = Field(64, ge=8, le=8192)
+    """Tokens of the assistant's last words the model reads (their end: the proposal)."""
+    tool_tokens: int = Field(64, ge=8, le=8192)
+    """Tokens of this turn's tool results the model reads (their end: a log's verdict)."""
+    code_tokens: int = Field(64, ge=8, le=8192)
+    """Tokens of the largest code block the model reads (its beginning)."""
+    system_tokens: int = Field(128, ge=8, le=8192)
+    """Tokens of the system prompt's prefix the model reads."""
+    harness_tokens: int = Field(128, ge=8, le=8192)
+    """Tokens of each harness chunk the model reads (its beginning)."""
     harness_threshold: float = Field(0.65, ge=0, le=1)
     """Cosine similarity to a plan-mode or compaction exemplar above which a mode is detected."""
     harness_margin: float = Field(0.05, ge=0, le=1)

@@ -1,5 +1,7 @@
-"""Sentence embeddings on onnxruntime + tokenizers (no torch): mean pooling, L2 norm, an LRU
-cache keyed by the text's sha256, and a service that loads the model in the background."""
+"""Sentence embeddings on onnxruntime + tokenizers (no torch): per-text token budgets (the
+first or the last tokens), runs planned by token length so little is padded, mean pooling, L2
+norm, an LRU cache keyed by the text and its budget, and a service that loads the model in the
+background."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,6 +101,44 @@ def _sha(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
+@dataclass(frozen=True)
+class TokenBudget:
+    """How much of a text the model reads: at most `tokens` tokens (special tokens included),
+    the first ones or, with `tail`, the last ones (a log's verdict is at its end)."""
+
+    tokens: int
+    tail: bool = False
+
+
+RUN_OVERHEAD_TOKENS = 24
+"""What one more model run costs, in padded token positions (measured on the 2-core dev
+machine with the test model: a run of 1 x 8 tokens costs about as much as 1 x 32). Used to
+decide when texts of different lengths are cheaper in separate runs than padded together."""
+
+
+def plan_runs(lengths: Sequence[int], max_rows: int,
+              overhead: int = RUN_OVERHEAD_TOKENS) -> list[list[int]]:
+    """Indices of `lengths` grouped into model runs at the least padded cost: each run costs
+    `overhead` plus its rows times its longest row (every row is padded to that). Sorted by
+    length, an optimal grouping is contiguous, so this is a small dynamic programme."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    n = len(order)
+    best = [0.0] + [float("inf")] * n
+    cut = [0] * (n + 1)
+    for end in range(1, n + 1):
+        longest = lengths[order[end - 1]]
+        for start in range(max(0, end - max_rows), end):
+            cost = best[start] + overhead + (end - start) * longest
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    runs: list[list[int]] = []
+    end = n
+    while end > 0:
+        runs.append(order[cut[end]:end])
+        end = cut[end]
+    return runs[::-1]
+
+
 class Embedder:
     """A loaded embedding model. `embed(texts)` gives L2-normalised float32 rows."""
 
@@ -114,6 +155,12 @@ class Embedder:
         self.cache_entries = cache_entries
         self.hits = 0
         self.misses = 0
+        self.runs = 0
+        """Model runs so far."""
+        self.tokens = 0
+        """Tokens the model read so far (padding not counted)."""
+        self.positions = 0
+        """Token positions the model computed so far (padding counted)."""
         self.load_s = 0.0
         self.fingerprint = ""
         self._cache: OrderedDict[bytes, Vectors] = OrderedDict()
@@ -123,6 +170,14 @@ class Embedder:
         self._output = next((o.name for o in outputs if o.name == "last_hidden_state"),
                             outputs[0].name)
         self.dim = 0
+        # The tokenizer as configured (truncation at max_tokens, padding) stays public; the
+        # embedder itself tokenizes with a copy that neither cuts nor pads, and applies each
+        # text's budget (head or tail) and the padding per run itself.
+        self._raw = type(tokenizer).from_str(tokenizer.to_str())
+        self._raw.no_truncation()
+        self._raw.no_padding()
+        self._specials = int(self._raw.num_special_tokens_to_add(False))
+        self._pad_id = _pad_of(tokenizer)[0]
 
     @classmethod
     def load(cls, folder: Path, file: str = "model.onnx", *, device: Device = "auto",
@@ -150,17 +205,47 @@ class Embedder:
         embedder = cls(session, tokenizer, model_name=model_name or folder.name, device=dev,
                        max_tokens=max_tokens, batch_size=batch_size,
                        cache_entries=cache_entries, device_note=note)
-        embedder.dim = int(embedder._run(["warm up"]).shape[1])
+        embedder.dim = int(embedder._run(embedder._encode(["warm up"], [None])).shape[1])
         from fusion_tui.routing.headcache import model_fingerprint
 
         embedder.fingerprint = model_fingerprint(folder, file)
         embedder.load_s = time.perf_counter() - start
         return embedder
 
-    def _run(self, texts: list[str]) -> Vectors:
-        encodings = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    def _budget(self, budget: TokenBudget | None) -> TokenBudget | None:
+        """The budget in effect: None when it is the whole of max_tokens from the head."""
+        if budget is None:
+            return None
+        tokens = max(self._specials + 1, min(budget.tokens, self.max_tokens))
+        if tokens == self.max_tokens and not budget.tail:
+            return None
+        return TokenBudget(tokens, budget.tail)
+
+    def _key(self, text: str, budget: TokenBudget | None) -> bytes:
+        if budget is None:
+            return _sha(text)
+        return _sha(f"{'tail' if budget.tail else 'head'}:{budget.tokens}\0{text}")
+
+    def _encode(self, texts: Sequence[str],
+                budgets: Sequence[TokenBudget | None]) -> list[list[int]]:
+        encodings = self._raw.encode_batch(list(texts), add_special_tokens=False)
+        rows = []
+        for encoding, budget in zip(encodings, budgets, strict=True):
+            limit = (budget.tokens if budget else self.max_tokens) - self._specials
+            if len(encoding.ids) > limit:
+                encoding.truncate(limit, direction="left" if budget and budget.tail
+                                  else "right")
+            rows.append(list(self._raw.post_process(encoding).ids))
+        return rows
+
+    def _run(self, rows: Sequence[list[int]]) -> Vectors:
+        """One model run over token rows, padded to the longest."""
+        width = max(len(r) for r in rows)
+        ids = np.full((len(rows), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, row in enumerate(rows):
+            ids[i, :len(row)] = row
+            mask[i, :len(row)] = 1
         feeds: dict[str, npt.NDArray[np.int64]] = {}
         for name in self.input_names:
             if name == "input_ids":
@@ -173,17 +258,28 @@ class Embedder:
                 raise EmbedderError(f"the ONNX graph wants an input {name!r} this embedder "
                                     f"does not know")
         hidden = self.session.run([self._output], feeds)[0]
+        self.runs += 1
+        self.tokens += sum(len(r) for r in rows)
+        self.positions += ids.size
         return mean_pool(np.asarray(hidden, dtype=np.float32), mask)
 
-    def embed(self, texts: Sequence[str], *, one_call: bool = False) -> Vectors:
-        """Embed texts (cached by sha256), batched; returns an (n, dim) float32 array.
-        `one_call`: the texts not cached go through the model in a single run (one request's
-        segments), else in length-bucketed batches."""
-        keys = [_sha(t) for t in texts]
+    def embed(self, texts: Sequence[str],
+              budgets: Sequence[TokenBudget | None] | None = None) -> Vectors:
+        """Embed texts (cached by sha256 of the text and its budget); returns an (n, dim)
+        float32 array. `budgets` (one per text, None: the first max_tokens) says how much of
+        each text the model reads. The texts not cached are tokenized, then grouped into as
+        few runs as padding allows (`plan_runs`): one request's short ask and long tool log
+        are not padded to the same length."""
+        if budgets is None:
+            budgets = [None] * len(texts)
+        elif len(budgets) != len(texts):
+            raise ValueError(f"{len(budgets)} budgets for {len(texts)} texts")
+        effective = [self._budget(b) for b in budgets]
+        keys = [self._key(t, b) for t, b in zip(texts, effective, strict=True)]
         found: dict[bytes, Vectors] = {}
-        todo: dict[bytes, str] = {}
+        todo: dict[bytes, tuple[str, TokenBudget | None]] = {}
         with self._lock:
-            for key, text in zip(keys, texts, strict=True):
+            for key, text, budget in zip(keys, texts, effective, strict=True):
                 if key in found or key in todo:
                     continue
                 vec = self._cache.get(key)
@@ -192,16 +288,15 @@ class Embedder:
                     found[key] = vec
                     self.hits += 1
                 else:
-                    todo[key] = text
+                    todo[key] = (text, budget)
                     self.misses += 1
         if todo:
-            # Sorting by length keeps padding small inside each batch.
-            pending = sorted(todo.items(), key=lambda kv: len(kv[1]))
-            chunks = [pending] if one_call else _batches(pending, self.batch_size)
-            for chunk in chunks:
-                vectors = self._run([t for _, t in chunk])
-                for (key, _), vec in zip(chunk, vectors, strict=True):
-                    found[key] = vec
+            pending = list(todo)
+            rows = self._encode([todo[k][0] for k in pending], [todo[k][1] for k in pending])
+            for run in plan_runs([len(r) for r in rows], self.batch_size):
+                vectors = self._run([rows[i] for i in run])
+                for i, vec in zip(run, vectors, strict=True):
+                    found[pending[i]] = vec
             with self._lock:
                 for key in todo:
                     self._remember(key, found[key])
@@ -226,30 +321,20 @@ class Embedder:
         """Embeddings currently cached."""
         return len(self._cache)
 
-    def forget(self, texts: Sequence[str]) -> None:
-        """Drop these texts' cached embeddings (a benchmark times them as new)."""
+    def forget(self, texts: Sequence[str],
+               budgets: Sequence[TokenBudget | None] | None = None) -> None:
+        """Drop these texts' cached embeddings, read with these budgets (a benchmark times
+        them as new)."""
         with self._lock:
-            for text in texts:
-                self._cache.pop(_sha(text), None)
+            for text, budget in zip(texts, budgets or [None] * len(texts), strict=True):
+                self._cache.pop(self._key(text, self._budget(budget)), None)
 
     def clear_cache(self) -> None:
-        """Forget cached embeddings and reset the hit/miss counters."""
+        """Forget cached embeddings and reset the counters."""
         with self._lock:
             self._cache.clear()
             self.hits = self.misses = 0
-
-
-def _batches(items: list[tuple[bytes, str]], size: int) -> list[list[tuple[bytes, str]]]:
-    # Length-sorted; a new batch starts when a text is over twice the batch's shortest, since
-    # every row costs as much as the longest one in its batch.
-    batches: list[list[tuple[bytes, str]]] = []
-    for item in items:
-        last = batches[-1] if batches else None
-        if last and len(last) < size and len(item[1]) <= 2 * max(len(last[0][1]), 32):
-            last.append(item)
-        else:
-            batches.append([item])
-    return batches
+            self.runs = self.tokens = self.positions = 0
 
 
 def mean_pool(hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]) -> Vectors:

@@ -1,7 +1,8 @@
 """The gate: what kind of request is this, and how hard? compact | regular | plan.
 
-Every segment of a request (the classifier's segments and the harness chunks) is embedded in
-one model call. Then, in order:
+Every segment of a request (the classifier's segments and the harness chunks) is embedded
+together, each within its token budget (`token_budgets`), in as few model runs as padding
+allows. Then, in order:
 
 1. **Kind** (routing/kinds.py): the session-title request and compaction are harness chores,
    routed `compact` by the documented rule (`kind:title`, `kind:compaction`); a sub-agent's
@@ -33,7 +34,7 @@ from fusion_tui.config.tiers import TIERS
 from fusion_tui.events.model import ClassifierState
 from fusion_tui.routing import segments as seg
 from fusion_tui.routing.data import exemplars as ex
-from fusion_tui.routing.embedder import Embedder, EmbedderService
+from fusion_tui.routing.embedder import Embedder, EmbedderService, TokenBudget
 from fusion_tui.routing.head import Layout, LinearHead, structural_vector
 from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache, data_fingerprint
 from fusion_tui.routing.kinds import (
@@ -60,6 +61,18 @@ ANCHOR_SCALE = 2.0
 """Scale of the tier-anchor similarities (measured: 1.0 and 2.0 alike, 4.0 slightly worse)."""
 
 Matrix = npt.NDArray[np.float32]
+
+
+def token_budgets(settings: GateSettings) -> dict[str, TokenBudget]:
+    """How much of each segment the model reads (`harness`: each harness chunk); the
+    assistant's words and the tool results are read from their end."""
+    s = settings
+    return {"user": TokenBudget(s.user_tokens), "history": TokenBudget(s.history_tokens),
+            "assistant": TokenBudget(s.assistant_tokens, tail=True),
+            "tools": TokenBudget(s.tool_tokens, tail=True), "code": TokenBudget(s.code_tokens),
+            "system": TokenBudget(s.system_tokens), "harness": TokenBudget(s.harness_tokens)}
+
+
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
@@ -157,16 +170,19 @@ def _best(vectors: Matrix, exemplars: Matrix) -> npt.NDArray[np.float32]:
 
 
 class RequestVectors:
-    """Every text of one request embedded in one model call: the classifier segments by name
-    and the harness chunks in order."""
+    """Every text of one request embedded together (each within its token budget, in as few
+    model runs as padding allows): the classifier segments by name and the harness chunks in
+    order."""
 
     def __init__(self, segments: seg.Segments, embedder: Embedder,
-                 vectors: Matrix | None = None) -> None:
+                 vectors: Matrix | None = None,
+                 budgets: dict[str, TokenBudget] | None = None) -> None:
         self.named = segments.named()
         texts = list(self.named.values()) + [c.text for c in segments.harness]
         if vectors is None:
-            vectors = embedder.embed(texts, one_call=True) if texts else \
-                np.zeros((0, embedder.dim), dtype=np.float32)
+            budgets = budgets or {}
+            vectors = embedder.embed(texts, [budgets.get(n) for n in self.named] + [
+                budgets.get("harness")] * len(segments.harness))
         n = len(self.named)
         self.by_name = {name: vectors[i] for i, name in enumerate(self.named)}
         self.harness = vectors[n:]
@@ -205,8 +221,9 @@ class Gate:
     # --- evidence ------------------------------------------------------------------------
 
     def vectors(self, segments: seg.Segments) -> RequestVectors:
-        """Embed every text of the request in one model call."""
-        return RequestVectors(segments, self.embedder)
+        """Embed every text of the request (as few model runs as padding allows), each read
+        within its token budget."""
+        return RequestVectors(segments, self.embedder, budgets=token_budgets(self.settings))
 
     def harness_mode(self, segments: seg.Segments,
                      vectors: RequestVectors | None = None) -> HarnessMode:

@@ -20,8 +20,10 @@ from fusion_tui.routing.embedder import (
     Embedder,
     EmbedderError,
     EmbedderService,
+    TokenBudget,
     mean_pool,
     open_session,
+    plan_runs,
 )
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, ModelStoreError
 
@@ -73,6 +75,64 @@ def test_truncation(embedder: Embedder) -> None:
     assert len(encoding.ids) == 256
     v = embedder.embed(["word " * 3000, "word " * 2000])
     np.testing.assert_allclose(v[0], v[1], atol=1e-4)  # both cut to the same 256 tokens
+
+
+def test_plan_runs_keeps_padding_small() -> None:
+    # A short ask and a long log are cheaper apart than padded together...
+    assert sorted(map(sorted, plan_runs([12, 250], max_rows=16, overhead=24))) == [[0], [1]]
+    # ...texts of about the same length share a run...
+    assert plan_runs([40, 38, 41], max_rows=16, overhead=24) == [[1, 0, 2]]
+    # ...and a run never has more rows than allowed.
+    runs = plan_runs([10] * 5, max_rows=2, overhead=24)
+    assert max(len(r) for r in runs) == 2
+    assert sorted(i for r in runs for i in r) == list(range(5))
+    assert plan_runs([], max_rows=4) == []
+
+
+def test_token_budget_reads_the_head_or_the_tail(embedder: Embedder) -> None:
+    words = "the failing test is test_parser and the fix is in the tokenizer"
+    n = len(embedder.tokenizer.encode(words).ids)  # special tokens included
+    filler = " filler" * 400
+    embedder.clear_cache()
+    alone = embedder.embed([words])[0]
+    head = embedder.embed([words + filler], [TokenBudget(n)])[0]
+    tail = embedder.embed([filler + " " + words], [TokenBudget(n, tail=True)])[0]
+    np.testing.assert_allclose(head, alone, atol=2e-3)
+    np.testing.assert_allclose(tail, alone, atol=2e-3)
+    # The budget is part of the cache key: the same text read two ways is two entries.
+    text = filler + " " + words
+    both = embedder.embed([text, text], [TokenBudget(n, tail=True), None])
+    assert float(both[0] @ both[1]) < 0.9
+    assert embedder.cache_size == 4
+    embedder.forget([text], [TokenBudget(n, tail=True)])
+    assert embedder.cache_size == 3
+    with pytest.raises(ValueError, match="budgets"):
+        embedder.embed(["a", "b"], [None])
+
+
+def test_a_request_is_not_padded_to_its_longest_text(embedder: Embedder) -> None:
+    embedder.clear_cache()
+    embedder.embed(["fix the typo", "FAILED tests/test_x.py " * 60])
+    assert embedder.runs == 2 and embedder.positions == embedder.tokens
+    embedder.embed(["rename foo to bar", "rename baz to qux"])
+    assert embedder.runs == 3
+
+
+def test_the_gate_reads_each_segment_within_its_budget(embedder: Embedder) -> None:
+    from fusion_tui.config.embeddings import GateSettings
+    from fusion_tui.routing.gate import Gate, token_budgets
+    from fusion_tui.routing.segments import Segments
+
+    settings = GateSettings()
+    budgets = token_budgets(settings)
+    assert budgets["tools"].tail and budgets["assistant"].tail and not budgets["user"].tail
+    log = "collecting modules ok " * 80 + "FAILED tests/test_parser.py::test_tokens - KeyError"
+    vectors = Gate(embedder, settings).vectors(Segments(user="why does it fail", tools=log))
+    tail, head = embedder.embed([log, log], [budgets["tools"], TokenBudget(settings.tool_tokens)])
+    tools = vectors.get("tools")
+    assert tools is not None
+    np.testing.assert_allclose(tools, tail, atol=2e-3)
+    assert float(tools @ head) < 0.95
 
 
 class FakeInput:
