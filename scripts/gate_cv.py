@@ -330,7 +330,7 @@ def without(block: str, base: Features) -> Features:
     return features
 
 
-def with_constants(base: Features, **values: float) -> Features:
+def with_constants(base: Features, **values: Any) -> Features:
     """The same features computed with routing/gate.py's scale constants changed."""
     from fusion_tui.routing import gate as gate_module
 
@@ -364,6 +364,15 @@ VARIANTS = [
     Variant("gate+use use3", with_constants(GATE_USE, MULTILINGUAL_SCALE=3.0)),
     Variant("gate syn0.5", GATE, synthetic_weight=0.5),
     Variant("gate knn0.3", GATE, head="knn:0.3", note="kNN vote blended with the LR"),
+    Variant("gate no-system", with_constants(GATE, SEGMENT_WEIGHTS={
+        "user": 1.0, "history": 0.6, "assistant": 0.5, "tools": 0.7, "code": 0.4,
+        "system": 0.0})),
+    Variant("gate tools0.3", with_constants(GATE, SEGMENT_WEIGHTS={
+        "user": 1.0, "history": 0.6, "assistant": 0.5, "tools": 0.3, "code": 0.4,
+        "system": 0.1})),
+    Variant("gate struct1", with_constants(GATE, STRUCT_SCALE=1.0)),
+    Variant("gate anchors1", with_constants(GATE, ANCHOR_SCALE=1.0)),
+    Variant("gate anchors3", with_constants(GATE, ANCHOR_SCALE=3.0)),
     Variant("gate+use knn0.3", GATE_USE, head="knn:0.3"),
 ]
 

