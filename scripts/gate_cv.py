@@ -373,6 +373,8 @@ VARIANTS = [
     Variant("gate struct1", with_constants(GATE, STRUCT_SCALE=1.0)),
     Variant("gate anchors1", with_constants(GATE, ANCHOR_SCALE=1.0)),
     Variant("gate anchors3", with_constants(GATE, ANCHOR_SCALE=3.0)),
+    Variant("gate anchors1 struct1", with_constants(GATE, ANCHOR_SCALE=1.0, STRUCT_SCALE=1.0)),
+    Variant("gate+use anchors1", with_constants(GATE_USE, ANCHOR_SCALE=1.0)),
     Variant("gate+use knn0.3", GATE_USE, head="knn:0.3"),
 ]
 

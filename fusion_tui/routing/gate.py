@@ -57,8 +57,9 @@ TERSE_WEIGHTS = {"user": 0.3, "history": 1.0, "assistant": 0.8, "tools": 0.7, "c
                  "system": 0.1}
 STRUCT_SCALE = 0.5
 """Scale of the structural columns against the unit-length embedding part."""
-ANCHOR_SCALE = 2.0
-"""Scale of the tier-anchor similarities (measured: 1.0 and 2.0 alike, 4.0 slightly worse)."""
+ANCHOR_SCALE = 1.0
+"""Scale of the tier-anchor similarities (grouped CV with the n-gram block: 1.0 beat 2.0 and
+3.0, docs/routing.md)."""
 NGRAM_SCALE = 2.0
 """Scale of the ask's hashed character n-grams (grouped CV, docs/routing.md)."""
 MULTILINGUAL_SCALE = 2.0
