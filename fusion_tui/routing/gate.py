@@ -45,6 +45,8 @@ from fusion_tui.routing.kinds import (
     decide_kind,
     lane_id,
 )
+from fusion_tui.routing.lexical import NGRAM_BUCKETS, char_ngrams
+from fusion_tui.routing.multilingual import AskEncoder, load_ask_encoder
 from fusion_tui.routing.steering import SteeringExamples
 
 log = logging.getLogger(__name__)
@@ -57,8 +59,13 @@ TERSE_WEIGHTS = {"user": 0.3, "history": 1.0, "assistant": 0.8, "tools": 0.7, "c
                  "system": 0.1}
 STRUCT_SCALE = 0.5
 """Scale of the structural columns against the unit-length embedding part."""
-ANCHOR_SCALE = 2.0
-"""Scale of the tier-anchor similarities (measured: 1.0 and 2.0 alike, 4.0 slightly worse)."""
+ANCHOR_SCALE = 1.0
+"""Scale of the tier-anchor similarities (grouped CV with the n-gram block: 1.0 beat 2.0 and
+3.0, docs/routing.md)."""
+NGRAM_SCALE = 2.0
+"""Scale of the ask's hashed character n-grams (grouped CV, docs/routing.md)."""
+MULTILINGUAL_SCALE = 2.0
+"""Scale of the optional multilingual encoder's vector of the ask (grouped CV)."""
 
 Matrix = npt.NDArray[np.float32]
 
@@ -81,6 +88,15 @@ def is_terse(text: str) -> bool:
     for scripts written without spaces)."""
     text = text.strip()
     return len(text.split()) <= 4 and len(text) <= 40 if " " in text else len(text) <= 12
+
+
+def effective_ask(segments: seg.Segments) -> str:
+    """What the request asks, as the rubric reads it: the latest human ask (a tool-result
+    turn carries the ask that started it: `segments.user` already skips tool results), and
+    for a terse reply the assistant's proposal it agrees to, followed by the reply."""
+    if is_terse(segments.user) and segments.assistant:
+        return f"{segments.assistant}\n{segments.user}"
+    return segments.user
 
 
 class GateUnavailable(RuntimeError):
@@ -212,7 +228,11 @@ class Gate:
         self.settings = settings or GateSettings()
         self._ex = _Exemplars(embedder, cache)
         self.head = head
-        self.layout = Layout(embedder.dim)
+        self.ask_encoder: AskEncoder | None = load_ask_encoder(self.settings.ask_model)
+        extras = [("ask_ngrams", NGRAM_BUCKETS)]
+        if self.ask_encoder is not None:
+            extras.append(("ask_multilingual", self.ask_encoder.dim))
+        self.layout = Layout(embedder.dim, extras=tuple(extras))
         self.trained_on = head.trained_on if head else 0
         self.train_s = 0.0
         self.from_cache = False
@@ -280,7 +300,8 @@ class Gate:
     def features(self, segments: seg.Segments,
                  vectors: RequestVectors | None = None) -> Matrix:
         """The head's input: weighted per-segment embeddings (the embedding part
-        L2-normalised) followed by the scaled structural facts."""
+        L2-normalised), the effective ask's character n-grams (and its multilingual vector
+        when `routing.gate.ask_model` is set), then the scaled structural facts and anchors."""
         vectors = vectors or self.vectors(segments)
         dim = self.embedder.dim
         emb = np.zeros(dim * len(seg.CLASSIFIER_SEGMENTS), dtype=np.float32)
@@ -295,7 +316,12 @@ class Gate:
         terse = is_terse(segments.user)
         anchors = self._ex.anchors(vectors.get("user")) + self._ex.anchors(
             vectors.get("assistant") if terse else None)
-        return np.concatenate([emb, STRUCT_SCALE * structural_vector(segments.structure),
+        ask = effective_ask(segments)
+        extras = [NGRAM_SCALE * char_ngrams(ask)]
+        if self.ask_encoder is not None:
+            extras.append(MULTILINGUAL_SCALE * self.ask_encoder.encode(ask))
+        return np.concatenate([emb, *extras,
+                               STRUCT_SCALE * structural_vector(segments.structure),
                                ANCHOR_SCALE * np.asarray(anchors, dtype=np.float32)])
 
     # --- training ------------------------------------------------------------------------

@@ -55,23 +55,30 @@ def structural_vector(structure: Structure) -> Matrix:
 
 @dataclass(frozen=True)
 class Layout:
-    """Which columns of the input are which: one block of `dim` per segment, then one
-    column per structural input and per anchor similarity."""
+    """Which columns of the input are which: one block of `dim` per segment, then the extra
+    blocks of the ask (name, width), then one column per structural input and per anchor
+    similarity."""
 
     dim: int
     segments: tuple[str, ...] = CLASSIFIER_SEGMENTS
     structural: tuple[str, ...] = tuple(STRUCTURAL) + ANCHOR_INPUTS
+    extras: tuple[tuple[str, int], ...] = ()
 
     @property
     def width(self) -> int:
         """Columns in all."""
-        return self.dim * len(self.segments) + len(self.structural)
+        return self.dim * len(self.segments) + sum(w for _, w in self.extras) + \
+            len(self.structural)
 
     def blocks(self) -> list[tuple[str, slice]]:
-        """(name, columns) for every block: segments first, then `struct:<name>` columns."""
+        """(name, columns) for every block: segments first, then the extra blocks, then
+        `struct:<name>` columns."""
         out = [(name, slice(i * self.dim, (i + 1) * self.dim))
                for i, name in enumerate(self.segments)]
         base = self.dim * len(self.segments)
+        for name, width in self.extras:
+            out.append((name, slice(base, base + width)))
+            base += width
         out += [(f"struct:{name}", slice(base + j, base + j + 1))
                 for j, name in enumerate(self.structural)]
         return out
@@ -144,7 +151,8 @@ class LinearHead:
         """The head as an .npz blob (meta stored as JSON beside the arrays)."""
         buffer = io.BytesIO()
         info = {"dim": self.layout.dim, "segments": list(self.layout.segments),
-                "structural": list(self.layout.structural), "trained_on": self.trained_on,
+                "structural": list(self.layout.structural),
+                "extras": [list(e) for e in self.layout.extras], "trained_on": self.trained_on,
                 **meta}
         np.savez(buffer, weights=self.weights, bias=self.bias,
                  meta=np.frombuffer(json.dumps(info).encode(), dtype=np.uint8))
@@ -160,7 +168,12 @@ class LinearHead:
                 meta: dict[str, Any] = json.loads(bytes(data["meta"]).decode())
         except (OSError, KeyError, ValueError, EOFError) as exc:
             raise ValueError(f"not a gate head: {exc}") from exc
-        layout = Layout(int(meta["dim"]), tuple(meta["segments"]), tuple(meta["structural"]))
+        try:
+            layout = Layout(int(meta["dim"]), tuple(meta["segments"]),
+                            tuple(meta["structural"]),
+                            tuple((str(n), int(w)) for n, w in meta.get("extras", [])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"gate head has a bad layout: {exc}") from exc
         if weights.shape != (layout.width, len(TIERS)) or bias.shape != (len(TIERS),):
             raise ValueError(f"gate head has shape {weights.shape}, expected "
                              f"{(layout.width, len(TIERS))}")

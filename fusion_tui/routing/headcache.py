@@ -27,7 +27,7 @@ from fusion_tui.routing.head import LinearHead, Matrix
 
 log = logging.getLogger(__name__)
 
-FEATURE_VERSION = "gate-features-5"
+FEATURE_VERSION = "gate-features-7"
 """Bumped whenever segment extraction, features or the head's training change meaning, so an
 old cached head is not reused by new code."""
 

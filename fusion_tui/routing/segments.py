@@ -14,6 +14,10 @@ from fusion_tui.config.embeddings import GateSettings
 
 REMINDER = re.compile(r"<system-reminder>(.*?)</system-reminder>", re.S)
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+# A text block made only of tagged elements (`<environment_context>...</environment_context>`
+# from Codex, `<local-command-caveat>`, `<command-name>`, `<local-command-stdout>` from Claude
+# Code) is written by the harness, not typed by the person: structure, not a word list.
+HARNESS_ELEMENTS = re.compile(r"(?:\s*<([A-Za-z][\w-]*)(?:\s[^>]*)?>.*?</\1>)+\s*", re.S)
 _BILLING = "x-anthropic-billing-header"
 
 # Names of the segments the classifier embeds, in feature order.
@@ -114,7 +118,9 @@ def _human_text(message: dict[str, Any]) -> tuple[str, list[str]]:
             continue
         clean, found = split_reminders(str(block.get("text") or ""))
         reminders.extend(found)
-        if clean:
+        if HARNESS_ELEMENTS.fullmatch(clean):
+            reminders.append(clean)
+        elif clean:
             texts.append(clean)
     return "\n".join(texts).strip(), reminders
 

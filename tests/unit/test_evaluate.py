@@ -14,11 +14,10 @@ from fusion_tui.routing.gate import Gate
 def test_heldout_accuracy_and_plan_mode(gate: Gate) -> None:
     report = evaluate(load_labelled(HELDOUT), gate)
     assert report.total >= 100
-    # The head is regularised for real requests (docs/routing.md, "What was tried"); on the
-    # templated set that costs points (93% -> 84% with the first real batch, 77% with all 810
-    # real captures in training): the real held-out captures are the measure that matters
-    # (docs/routing.md); this floor only catches a gate that has stopped working.
-    assert report.accuracy >= 0.72, format_report(report)
+    # The synthetic held-out set (never trained on); the real held-out captures are the
+    # measure that matters (docs/routing.md), this floor catches a gate that regressed on
+    # the templated requests it was first built for (88.8% by default, docs/routing.md).
+    assert report.accuracy >= 0.8, format_report(report)
     assert report.plan_mode_total > 0 and report.plan_mode_below_plan == 0
     assert report.compaction_total > 0 and report.compaction_not_compact == 0
     assert sum(sum(row.values()) for row in report.confusion.values()) == report.total

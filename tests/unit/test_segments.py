@@ -91,3 +91,24 @@ def test_expanded_dataset_bodies_look_like_claude_code() -> None:
     assert body["system"][0]["text"].startswith("x-anthropic-billing-header")
     assert any(m["role"] == "system" for m in body["messages"]) and len(body["tools"]) > 5
     assert seg.extract(body).user
+
+
+def test_harness_written_user_blocks_are_not_the_ask() -> None:
+    # Codex sends its environment context as a text block of the same user message as the
+    # ask; Claude Code writes local-command blocks into the conversation after /compact.
+    body = {"model": "m", "max_tokens": 10, "messages": [
+        user(text("<environment_context>\n  <cwd>/x</cwd>\n  <shell>bash</shell>\n"
+                  "</environment_context>"), text("pytest fails, fix it")),
+        {"role": "assistant", "content": "Fixed."},
+        user(text("<local-command-caveat>Caveat: run locally.</local-command-caveat>"),
+             text("<command-name>/compact</command-name>\n<command-args>keep it"
+                  "</command-args>"),
+             text("now the dedupe one"))]}
+    s = seg.extract(body)
+    assert s.user == "now the dedupe one"
+    assert s.history == "pytest fails, fix it"
+    assert any("environment_context" in c.text for c in s.harness)
+    assert s.structure.ask_chars == len("now the dedupe one")
+    # A person's text that merely starts with a tag is still theirs.
+    mixed = seg.extract({"messages": [user(text("<b>bold</b> is broken in the title"))]})
+    assert mixed.user == "<b>bold</b> is broken in the title"

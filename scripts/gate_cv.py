@@ -1,0 +1,436 @@
+"""Grouped cross-validation of the gate's head over the real captures' TRAIN split, in seconds.
+
+Every text the gate reads (segments, harness chunks, extra inputs) is embedded once with the
+offline test model and the vectors are kept in a file (default /tmp/gate_cv_vectors.npz), so
+a second run only embeds what changed. Then each head variant is scored by grouped 5-fold CV:
+whole train scenarios are held out per fold (a session never straddles), the synthetic set is
+always in the training part. Requests a kind rule or plan mode decides are routed by the rule,
+as in production, and counted. The held-out split is never read unless `--heldout` is given,
+which reports (never tunes) the variants on it.
+
+    .venv/bin/python scripts/gate_cv.py                   # every variant, with error analysis
+    .venv/bin/python scripts/gate_cv.py -v shipped,mlp    # some variants
+    .venv/bin/python scripts/gate_cv.py --list            # the variants
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fusion_tui.config.embeddings import GateSettings
+from fusion_tui.config.tiers import TIERS
+from fusion_tui.routing import segments as seg
+from fusion_tui.routing.corpus import load_captures
+from fusion_tui.routing.data import HELDOUT, TRAIN, load_examples
+from fusion_tui.routing.embedder import Embedder
+from fusion_tui.routing.gate import Gate, is_terse
+from fusion_tui.routing.head import LinearHead
+from fusion_tui.routing.kinds import CHORE_TIER
+from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model
+
+Matrix = np.ndarray
+
+
+def out(line: str = "") -> None:
+    """A line of the report."""
+    sys.stdout.write(line + "\n")
+
+
+# --- embedding once ------------------------------------------------------------------------
+
+class VectorStore:
+    """The embedder's own sha256 cache, saved to and loaded from an .npz file."""
+
+    def __init__(self, embedder: Embedder, path: Path) -> None:
+        self.embedder, self.path = embedder, path
+        embedder.cache_entries = 10**7
+        if path.is_file():
+            with np.load(path) as data:
+                for key, vec in zip(data["keys"], data["vectors"], strict=True):
+                    embedder._remember(bytes(key), vec)
+        self.loaded = embedder.cache_size
+
+    def save(self) -> None:
+        """Write the cache back when it grew."""
+        cache = self.embedder._cache
+        if len(cache) == self.loaded:
+            return
+        keys = np.array([np.frombuffer(k, dtype=np.uint8) for k in cache], dtype=np.uint8)
+        vectors = np.stack(list(cache.values())).astype(np.float32)
+        np.savez(self.path, keys=keys, vectors=vectors)
+
+
+# --- the items -----------------------------------------------------------------------------
+
+@dataclass
+class Item:
+    """One labelled request as the CV sees it."""
+
+    id: str
+    tier: str
+    source: str  # real | synthetic
+    group: str
+    lang: str
+    client: str
+    kind: str
+    segments: seg.Segments
+    rule_tier: str | None = None  # the tier a kind rule or plan mode routes it at
+    rows: dict[str, Matrix] = field(default_factory=dict)
+
+    @property
+    def categories(self) -> list[str]:
+        """Error-analysis categories of this request."""
+        s = self.segments
+        cats = [f"client:{self.client}", "lang:en" if self.lang == "en" else "lang:other"]
+        if self.kind != "main":
+            cats.append(f"kind:{self.kind}")
+        if s.structure.last_is_tool_result:
+            cats.append("turn:tool_result")
+        elif is_terse(s.user):
+            cats.append("turn:terse")
+        else:
+            cats.append("turn:ask")
+        n = len(s.user)
+        cats.append("ask:<40" if n < 40 else "ask:40-120" if n <= 120 else "ask:>120")
+        return cats
+
+
+def load_items(gate: Gate, settings: GateSettings, heldout: bool,
+               synthetic_heldout: bool) -> list[Item]:
+    """The synthetic train set and the real captures' train split (and the held-out splits
+    if asked)."""
+    items = [Item(e.id, e.label, "synthetic", "", "", "synthetic", "main",
+                  seg.extract(e.body, settings)) for e in load_examples(TRAIN)]
+    if synthetic_heldout:
+        items += [Item(e.id, e.label, "synthetic-heldout", "", "", "synthetic", e.kind,
+                       seg.extract(e.body, settings)) for e in load_examples(HELDOUT)]
+    for c in load_captures():
+        if c.split == "heldout" and not heldout:
+            continue
+        source = "real" if c.split == "train" else "heldout"
+        items.append(Item(c.id, c.tier, source, c.scenario, c.lang, c.client, c.kind,
+                          seg.extract(c.body, settings)))
+    for item in items:
+        if item.source == "synthetic":
+            continue
+        vectors = gate.vectors(item.segments)
+        kind = gate.kind_of(item.segments, vectors)[0].kind
+        if kind in CHORE_TIER:
+            item.rule_tier = CHORE_TIER[kind]
+        elif gate.harness_mode(item.segments, vectors).mode is not None:
+            item.rule_tier = "plan"
+    for item in items:
+        if item.source == "synthetic":
+            # As Gate.fit: a non-plan example's harness is not read.
+            segments = item.segments if item.tier == "plan" else \
+                dataclasses.replace(item.segments, harness=())
+            vectors = gate.vectors(segments)
+            if gate._decided_by_rules(segments, vectors):
+                item.rule_tier = item.tier
+    return items
+
+
+# --- variants ------------------------------------------------------------------------------
+
+Features = Callable[[Gate, Item], Matrix]
+
+
+def shipped_features(gate: Gate, item: Item) -> Matrix:
+    """The gate's own input row (routing/gate.py)."""
+    return gate.features(item.segments)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A head variant: its input row, its penalty, the synthetic set's weight, the head."""
+
+    name: str
+    features: Features = shipped_features
+    l2: float = 3e-2
+    synthetic_weight: float = 1.0
+    head: str = "lr"  # lr | mlp | knn+lr
+    note: str = ""
+
+
+def fit_predict(variant: Variant, x_train: Matrix, y_train: np.ndarray, w_train: np.ndarray,
+                x_test: Matrix) -> np.ndarray:
+    """Class probabilities of the test rows."""
+    from fusion_tui.routing.head import Layout
+
+    layout = Layout(1, ("x",), tuple(f"c{i}" for i in range(x_train.shape[1] - 1)))
+    head = LinearHead.fit(layout, x_train, y_train.tolist(), w_train.tolist(), l2=variant.l2)
+    proba: np.ndarray = head.proba(x_test)
+    if variant.head.startswith("knn"):
+        # kNN over the train rows (cosine), class-balanced vote, blended with the regression.
+        share = float(variant.head.split(":")[1]) if ":" in variant.head else 0.3
+        a = x_train / np.linalg.norm(x_train, axis=1, keepdims=True)
+        b = x_test / np.linalg.norm(x_test, axis=1, keepdims=True)
+        sims = b @ a.T
+        top = np.argsort(-sims, axis=1)[:, :11]
+        counts = np.bincount(y_train, minlength=3).astype(np.float32)
+        votes = np.zeros_like(proba)
+        for r, idx in enumerate(top):
+            for j in idx:
+                votes[r, y_train[j]] += max(sims[r, j], 0.0) / counts[y_train[j]]
+        votes /= np.clip(votes.sum(axis=1, keepdims=True), 1e-9, None)
+        proba = (1 - share) * proba + share * votes
+    return proba
+
+
+def folds(groups: list[str], k: int = 5, seed: int = 0) -> list[set[str]]:
+    """Scenarios dealt into k folds (shuffled, deterministic)."""
+    names = sorted(set(groups))
+    rng = np.random.default_rng(seed)
+    rng.shuffle(names)
+    return [set(names[i::k]) for i in range(k)]
+
+
+@dataclass
+class Result:
+    """Per real request: label and prediction."""
+
+    variant: str
+    labels: list[str] = field(default_factory=list)
+    preds: list[str] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+    def accuracy(self, only: Callable[[Item], bool] = lambda i: True) -> tuple[int, int]:
+        pairs = [(lab, pred) for lab, pred, it in zip(self.labels, self.preds, self.items,
+                                                      strict=True) if only(it)]
+        return sum(lab == pred for lab, pred in pairs), len(pairs)
+
+    def recall(self, tier: str) -> float:
+        c, n = self.accuracy(lambda i: i.tier == tier)
+        return c / n if n else 0.0
+
+
+def row(variant: Variant, gate: Gate, item: Item) -> Matrix:
+    if variant.name not in item.rows:
+        item.rows[variant.name] = variant.features(gate, item).astype(np.float32)
+    return item.rows[variant.name]
+
+
+def cross_validate(variant: Variant, gate: Gate, items: list[Item], k: int = 5,
+                   evaluate_on: str = "real") -> Result:
+    """Grouped k-fold CV over the real train scenarios (or train on all train, test on the
+    held-out split when `evaluate_on` is "heldout")."""
+    result = Result(variant.name)
+    synthetic = [i for i in items if i.source == "synthetic" and i.rule_tier is None]
+    real = [i for i in items if i.source == "real"]
+    if evaluate_on in ("heldout", "synthetic-heldout"):
+        splits = [({"__all__"}, [i for i in real if i.rule_tier is None],
+                   [i for i in items if i.source == evaluate_on])]
+    else:
+        splits = []
+        for fold in folds([i.group for i in real], k):
+            train = [i for i in real if i.group not in fold and i.rule_tier is None]
+            test = [i for i in real if i.group in fold]
+            splits.append((fold, train, test))
+    for _, train_real, test in splits:
+        train = synthetic + train_real
+        x = np.stack([row(variant, gate, i) for i in train])
+        y = np.array([TIERS.index(i.tier) for i in train])
+        w = np.array([variant.synthetic_weight if i.source == "synthetic" else 1.0
+                      for i in train], dtype=np.float32)
+        judged = [i for i in test if i.rule_tier is None]
+        probs = fit_predict(variant, x, y, w, np.stack([row(variant, gate, i)
+                                                         for i in judged])) if judged else []
+        by_id = {i.id: TIERS[int(np.argmax(p))] for i, p in zip(judged, probs, strict=True)}
+        for i in test:
+            result.labels.append(i.tier)
+            result.preds.append(i.rule_tier or by_id[i.id])
+            result.items.append(i)
+    return result
+
+
+def report(result: Result, errors: bool) -> None:
+    c, n = result.accuracy()
+    recalls = " / ".join(f"{result.recall(t):.2f}" for t in TIERS)
+    head_c, head_n = result.accuracy(lambda i: i.rule_tier is None)
+    out(f"{result.variant:<28} {c / n:6.1%} ({c}/{n})  recall c/r/p {recalls}   "
+        f"head-judged {head_c / max(head_n, 1):.1%} of {head_n}")
+    if not errors:
+        return
+    cats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for lab, pred, it in zip(result.labels, result.preds, result.items, strict=True):
+        for cat in it.categories:
+            cats[cat][0] += lab == pred
+            cats[cat][1] += 1
+    out("    " + ", ".join(f"{k} {v[0]}/{v[1]} ({v[0] / v[1]:.0%})"
+                         for k, v in sorted(cats.items())))
+    confusion = Counter(zip(result.labels, result.preds, strict=True))
+    out("    confusion (label->pred): " + ", ".join(
+        f"{a}->{b} {confusion[(a, b)]}" for a in TIERS for b in TIERS))
+
+
+class MultilingualCache:
+    """The optional ask encoder's vectors (slow: pure numpy), kept in a file between runs and
+    fed into the encoder's own cache (same sha256 keys)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.saved: dict[bytes, Matrix] = {}
+        if path.is_file():
+            with np.load(path) as data:
+                self.saved = {bytes(k): v for k, v in zip(data["keys"], data["vectors"],
+                                                          strict=True)}
+
+    def feed(self, gate: Gate) -> None:
+        enc = gate.ask_encoder
+        if enc is None:
+            return
+        enc.cache_entries = 10**7
+        enc._cache.update(self.saved)
+
+    def save(self, gates: list[Gate]) -> None:
+        for gate in gates:
+            if gate.ask_encoder is not None:
+                self.saved.update(gate.ask_encoder._cache)
+        if self.saved:
+            keys = np.array([np.frombuffer(k, dtype=np.uint8) for k in self.saved])
+            np.savez(self.path, keys=keys, vectors=np.stack(list(self.saved.values())))
+
+
+GATES: dict[str, Gate] = {}
+
+
+def gate_with(**overrides: Any) -> Features:
+    """The production features (routing/gate.py) of a gate with these GateSettings."""
+    key = repr(sorted(overrides.items()))
+
+    def features(gate: Gate, item: Item) -> Matrix:
+        if key not in GATES:
+            GATES[key] = Gate(gate.embedder, GateSettings(**overrides))
+            MULTI.feed(GATES[key])
+        return GATES[key].features(item.segments)
+    return features
+
+
+def without(block: str, base: Features) -> Features:
+    """Ablation: zero one named block of the production layout."""
+    def features(gate: Gate, item: Item) -> Matrix:
+        x = base(gate, item).copy()
+        g = next(iter(GATES.values()), gate)
+        for name, cols in g.layout.blocks():
+            if name == block:
+                x[cols] = 0.0
+        return x
+    return features
+
+
+def with_constants(base: Features, **values: Any) -> Features:
+    """The same features computed with routing/gate.py's scale constants changed."""
+    from fusion_tui.routing import gate as gate_module
+
+    def features(gate: Gate, item: Item) -> Matrix:
+        old = {k: getattr(gate_module, k) for k in values}
+        for k, v in values.items():
+            setattr(gate_module, k, v)
+        try:
+            return base(gate, item)
+        finally:
+            for k, v in old.items():
+                setattr(gate_module, k, v)
+    return features
+
+
+MULTI = MultilingualCache(Path(tempfile.gettempdir()) / "gate_cv_ask_encoder.npz")
+GATE = gate_with()
+GATE_USE = gate_with(ask_model="use-multilingual-v3")
+
+VARIANTS = [
+    Variant("gate", GATE, note="routing/gate.py as it is (default settings)"),
+    Variant("gate-no-ngrams", without("ask_ngrams", GATE), note="ablation"),
+    Variant("gate+use", GATE_USE, note="gate.ask_model: use-multilingual-v3"),
+    Variant("gate+use l2=1e-2", GATE_USE, l2=1e-2),
+    Variant("gate+use l2=1e-1", GATE_USE, l2=1e-1),
+    Variant("gate+use syn0.5", GATE_USE, synthetic_weight=0.5),
+    Variant("gate l2=1e-2", GATE, l2=1e-2),
+    Variant("gate ngram3", with_constants(GATE, NGRAM_SCALE=3.0)),
+    Variant("gate+use ngram3 use3", with_constants(GATE_USE, NGRAM_SCALE=3.0,
+                                                    MULTILINGUAL_SCALE=3.0)),
+    Variant("gate+use use3", with_constants(GATE_USE, MULTILINGUAL_SCALE=3.0)),
+    Variant("gate syn0.5", GATE, synthetic_weight=0.5),
+    Variant("gate knn0.3", GATE, head="knn:0.3", note="kNN vote blended with the LR"),
+    Variant("gate no-system", with_constants(GATE, SEGMENT_WEIGHTS={
+        "user": 1.0, "history": 0.6, "assistant": 0.5, "tools": 0.7, "code": 0.4,
+        "system": 0.0})),
+    Variant("gate tools0.3", with_constants(GATE, SEGMENT_WEIGHTS={
+        "user": 1.0, "history": 0.6, "assistant": 0.5, "tools": 0.3, "code": 0.4,
+        "system": 0.1})),
+    Variant("gate struct1", with_constants(GATE, STRUCT_SCALE=1.0)),
+    Variant("gate anchors1", with_constants(GATE, ANCHOR_SCALE=1.0)),
+    Variant("gate anchors3", with_constants(GATE, ANCHOR_SCALE=3.0)),
+    Variant("gate anchors1 struct1", with_constants(GATE, ANCHOR_SCALE=1.0, STRUCT_SCALE=1.0)),
+    Variant("gate+use anchors1", with_constants(GATE_USE, ANCHOR_SCALE=1.0)),
+    Variant("gate+use knn0.3", GATE_USE, head="knn:0.3"),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-v", "--variants", default="", help="comma-separated names")
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--no-errors", action="store_true")
+    parser.add_argument("--misses", type=int, default=0, help="print N misses per variant")
+    parser.add_argument("--heldout", action="store_true",
+                        help="also REPORT on the held-out split (never tune on it)")
+    parser.add_argument("--synthetic-heldout", action="store_true",
+                        help="also report on data/heldout.jsonl (tests/unit/test_evaluate.py)")
+    parser.add_argument("--vectors", type=Path,
+                        default=Path(tempfile.gettempdir()) / "gate_cv_vectors.npz")
+    args = parser.parse_args(argv)
+    if args.list:
+        for v in VARIANTS:
+            out(f"{v.name:<28} {v.note}")
+        return 0
+    chosen = [v for v in VARIANTS if not args.variants or v.name in args.variants.split(",")]
+    start = time.perf_counter()
+    embedder = Embedder.load(assemble_test_model(Path(tempfile.gettempdir()) / "gate-cv-model"),
+                             TEST_MODEL_FILE, device="cpu")
+    store = VectorStore(embedder, args.vectors)
+    settings = GateSettings()
+    gate = Gate(embedder, settings)
+    items = load_items(gate, settings, args.heldout, args.synthetic_heldout)
+    for variant in chosen:  # embed every variant's texts once, then save
+        for item in items:
+            row(variant, gate, item)
+    store.save()
+    MULTI.save(list(GATES.values()))
+    real = [i for i in items if i.source == "real"]
+    out(f"{len(real)} real train requests in {len({i.group for i in real})} scenarios, "
+        f"{sum(i.source == 'synthetic' for i in items)} synthetic; "
+        f"{sum(i.rule_tier is not None for i in real)} real decided by rules; "
+        f"prepared in {time.perf_counter() - start:.0f}s "
+        f"(digest {hashlib.sha256(TRAIN.read_bytes()).hexdigest()[:8]})")
+    for variant in chosen:
+        result = cross_validate(variant, gate, items)
+        report(result, not args.no_errors)
+        for lab, pred, it in list(zip(result.labels, result.preds, result.items,
+                                      strict=True))[: 10**6]:
+            if args.misses and lab != pred:
+                args.misses -= 1
+                out(f"      miss {it.id} {it.lang} {lab}->{pred} user={it.segments.user[:90]!r}"
+                    f" asst={it.segments.assistant[-60:]!r}")
+        if args.synthetic_heldout:
+            report(cross_validate(variant, gate, items, evaluate_on="synthetic-heldout"),
+                   False)
+        if args.heldout:
+            report(cross_validate(variant, gate, items, evaluate_on="heldout"), False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
