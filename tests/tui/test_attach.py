@@ -24,7 +24,7 @@ from fusion_tui.runtime import Runtime
 from fusion_tui.tui.attach import AttachedApp, connect
 from fusion_tui.tui.room import RoomModel
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
-from tests.tui.conftest import DashboardDriver, wait_until
+from tests.tui.conftest import WAIT_S, DashboardDriver, wait_until
 
 SIZE = (140, 40)
 SESSION = "attach-main"
@@ -99,7 +99,7 @@ async def attached(make_settings: Callable[..., Settings],
     app = AttachedApp(link, bus, controls, info, state_path=tmp_path / "ui.json")
     try:
         async with app.run_test(size=SIZE) as pilot, aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=20)) as http:
+                timeout=aiohttp.ClientTimeout(total=WAIT_S)) as http:
             driver = Attached(app, pilot, runtime, http)
             runtime.bus.listen(driver.events.append)
             await wait_until(pilot, lambda: app.stream.status.state is LinkState.LIVE)
@@ -173,7 +173,7 @@ async def test_a_held_briefing_is_approved_from_the_attached_dashboard(
     await wait_until(attached.pilot, lambda: attached.screen.held_request() is not None
                      and bool(attached.app.remote_controls.hold_desk.pending))
     await attached.press("enter")
-    status, route = await asyncio.wait_for(task, 10)
+    status, route = await asyncio.wait_for(task, WAIT_S)
     assert status == 200 and "briefing:approved_attach" in reasons(route)
 
 
@@ -197,7 +197,7 @@ async def test_a_proxy_restart_is_survived_with_a_visible_reconnect(
         attached: Attached, make_settings: Callable[..., Settings]) -> None:
     port = int(attached.runtime.address.rsplit(":", 1)[1])
     token = attached.runtime.state.control_token
-    await asyncio.wait_for(attached.runtime.stop(), 10)  # an open stream does not delay it
+    await asyncio.wait_for(attached.runtime.stop(), WAIT_S)  # an open stream does not delay it
     bar = attached.screen.query_one(StatusBar)
     await wait_until(attached.pilot, lambda: bar.address.startswith("reconnecting to"))
     restarted = Runtime(settings_for(make_settings, port))
