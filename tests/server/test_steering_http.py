@@ -21,32 +21,11 @@ from fusion_tui.events.council import CouncilConvened
 from fusion_tui.runtime import Runtime
 from fusion_tui.server import events_stream
 from fusion_tui.server.events_stream import EventLog
+from tests.support.steering import READ, field_of, reasons, sim
 
-READ = {"name": "Read", "description": "Read a file",
-        "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}},
-                         "required": ["file_path"]}}
 ASK = {"model": "m", "max_tokens": 50,
        "messages": [{"role": "user", "content": "read notes.md and plan the refactor"}]}
 SESSION = "http-steer"
-
-
-def sim(uid: str, **extra: Any) -> dict[str, Any]:
-    return {"id": uid, "type": "simulated", "model": uid, "first_token_ms": 0,
-            "tokens_per_s": 100_000, **extra}
-
-
-def reasons(route: str) -> list[str]:
-    for part in route.split("; "):
-        if part.startswith("reason="):
-            return part.removeprefix("reason=").split(",")
-    return []
-
-
-def field_of(route: str, name: str) -> str:
-    for part in route.split("; "):
-        if part.startswith(name + "="):
-            return part.removeprefix(name + "=")
-    return ""
 
 
 class Proxy:

@@ -24,35 +24,11 @@ from fusion_tui.runtime import Runtime
 from fusion_tui.tui.attach import AttachedApp, connect
 from fusion_tui.tui.room import RoomModel
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
+from tests.support.steering import PLAN, READ, field_of, reasons, sim
 from tests.tui.conftest import WAIT_S, DashboardDriver, wait_until
 
 SIZE = (140, 40)
 SESSION = "attach-main"
-READ = {"name": "Read", "description": "Read a file",
-        "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}},
-                         "required": ["file_path"]}}
-PLAN = {"x-fusion-tier": "plan"}
-
-
-def sim(uid: str) -> dict[str, Any]:
-    return {"id": uid, "type": "simulated", "model": uid, "first_token_ms": 0,
-            "tokens_per_s": 100_000}
-
-
-def reasons(route: str) -> list[str]:
-    for part in route.split("; "):
-        if part.startswith("reason="):
-            return part.removeprefix("reason=").split(",")
-    return []
-
-
-def field_of(route: str, name: str) -> str:
-    for part in route.split("; "):
-        if part.startswith(name + "="):
-            return part.removeprefix(name + "=")
-    return ""
-
-
 @dataclass
 class Attached(DashboardDriver):
     """A headless proxy, and a dashboard attached to it over HTTP."""

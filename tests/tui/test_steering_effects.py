@@ -27,40 +27,12 @@ from fusion_tui.tui.screens.picker import PickerScreen
 from fusion_tui.tui.status import StatusInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
 from tests.support.fake_anthropic import FakeAnthropic
+from tests.support.steering import PLAN, READ, field_of, reasons, sim
 from tests.tui.conftest import WAIT_S, DashboardDriver, wait_until
 
 SIZE = (140, 40)
 SESSION = "steer-main"
 OTHER = "steer-other"
-READ = {"name": "Read", "description": "Read a file",
-        "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}},
-                         "required": ["file_path"]}}
-PLAN = {"x-fusion-tier": "plan"}
-"""A header forcing the plan tier: a tool turn convenes the council without a steering key."""
-
-
-def sim(uid: str) -> dict[str, Any]:
-    """A zero-latency simulated upstream."""
-    return {"id": uid, "type": "simulated", "model": uid, "first_token_ms": 0,
-            "tokens_per_s": 100_000}
-
-
-def reasons(route: str) -> list[str]:
-    """The reason tokens of an x-fusion-route value."""
-    for part in route.split("; "):
-        if part.startswith("reason="):
-            return part.removeprefix("reason=").split(",")
-    return []
-
-
-def field_of(route: str, name: str) -> str:
-    """One `name=value` field of an x-fusion-route value ('' when absent)."""
-    for part in route.split("; "):
-        if part.startswith(name + "="):
-            return part.removeprefix(name + "=")
-    return ""
-
-
 @dataclass
 class Reply:
     """What the client got."""
