@@ -95,7 +95,7 @@ test: $(STAMP) claude-code codex-cli opencode
 	FUSION_CLAUDE_BIN=$(abspath $(CLAUDE_CODE_DIR))/node_modules/.bin/claude \
 	FUSION_CODEX_BIN=$(abspath $(CODEX_DIR))/node_modules/.bin/codex \
 	FUSION_OPENCODE_BIN=$(abspath $(OPENCODE_DIR))/node_modules/.bin/opencode \
-	$(BIN)/pytest -q --reruns 2
+	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check fusion_tui tests bench

@@ -11,10 +11,12 @@ import orjson
 
 @dataclass(frozen=True, slots=True)
 class SSEEvent:
-    """One server-sent event: its `event` name (may be empty) and its `data` text."""
+    """One server-sent event: its `event` name (may be empty), its `data` text and its `id`
+    (empty when the event has none)."""
 
     event: str
     data: str
+    id: str = ""
 
     def json(self) -> Any:
         """The data parsed as JSON (raises orjson.JSONDecodeError if it is not)."""
@@ -66,6 +68,7 @@ def _parse_block(block: bytes) -> SSEEvent | None:
         return SSEEvent("", block[6:].decode("utf-8", errors="replace"))
     name = ""
     data: list[str] = []
+    ident = ""
     for line in block.split(b"\n"):
         if not line or line[0] == 58:  # b":" starts a comment
             continue
@@ -76,9 +79,11 @@ def _parse_block(block: bytes) -> SSEEvent | None:
             data.append(value.decode("utf-8", errors="replace"))
         elif field == b"event":
             name = value.decode("utf-8", errors="replace")
+        elif field == b"id":
+            ident = value.decode("utf-8", errors="replace")
     if not data and not name:
         return None
-    return SSEEvent(name, "\n".join(data))
+    return SSEEvent(name, "\n".join(data), ident)
 
 
 def first_data_event(buffer: bytes) -> SSEEvent | None:

@@ -1,7 +1,12 @@
 """A running proxy's events, read from its `/fusion/events` stream and published on a local
 bus, so the dashboard's bridge feeds the screens as it does for the proxy in its own process
 (or for a replay). Reconnects on its own: it resumes after the last event it got, and says
-so when the proxy restarted or events were lost."""
+so when the proxy restarted or events were lost.
+
+Each event frame's `id` is its position in the proxy's publish order (1, 2, 3, ...). The
+reader publishes an event only when its position is past the last one it published: every
+event once, in the proxy's order, however a reconnect or the replay buffer overlaps what came
+before."""
 
 from __future__ import annotations
 
@@ -63,10 +68,14 @@ class RemoteEvents:
         self.on_notice = on_notice
         self.on_restart = on_restart
         self.retry_s = retry_s
-        self.last_seq = 0
+        self.last_id = 0
+        """The stream position of the last event published (0: none yet)."""
         self.boot: str | None = None
         self.received = 0
         self.undecodable = 0
+        self.duplicates = 0
+        """Event frames at or before `last_id` (sent again), not published again."""
+        self._parser = SSEParser()
         self.connects = 0
         self.status = LinkStatus(LinkState.CONNECTING, link.url)
 
@@ -97,8 +106,8 @@ class RemoteEvents:
 
     async def _read_once(self) -> None:
         params: dict[str, Any] = {}
-        if self.last_seq:
-            params["after"] = str(self.last_seq)
+        if self.last_id:
+            params["after"] = str(self.last_id)
         if self.boot:
             params["boot"] = self.boot
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=READ_TIMEOUT_S)
@@ -110,10 +119,15 @@ class RemoteEvents:
                     body = orjson.loads(body)["error"]["message"].encode()
                 raise aiohttp.ClientResponseError(resp.request_info, (), status=resp.status,
                                                   message=body.decode("utf-8", "replace"))
-            parser = SSEParser()
+            self._parser = SSEParser()  # a frame cut by the last connection is gone
             async for chunk in resp.content.iter_any():
-                for sse in parser.feed(chunk):
-                    self._handle(sse)
+                self.feed(chunk)
+
+    def feed(self, chunk: bytes) -> None:
+        """Take bytes of the stream: publish the events they complete (sans IO).
+        ValueError when an event frame has no stream position (not a fusion-tui stream)."""
+        for sse in self._parser.feed(chunk):
+            self._handle(sse)
 
     def _handle(self, sse: SSEEvent) -> None:
         if sse.event == "hello":
@@ -122,7 +136,7 @@ class RemoteEvents:
             if self.boot is not None and boot != self.boot:
                 self.on_notice("the proxy restarted: showing the new one's events")
                 self.on_restart()
-                self.last_seq = 0
+                self.last_id = 0
             self.boot = boot
             self.connects += 1
             self._set(LinkStatus(LinkState.LIVE, self.link.url))
@@ -135,10 +149,18 @@ class RemoteEvents:
                            f"#{gap.get('missed_upto')}): {gap.get('reason')}")
             return
         try:
+            position = int(sse.id)
+        except ValueError:
+            raise ValueError(f"a {sse.event or 'message'} frame without a stream position "
+                             f"(id {sse.id!r}): not a fusion-tui event stream") from None
+        if position <= self.last_id:
+            self.duplicates += 1  # already published: a resume or a replay sent it again
+            return
+        self.last_id = position
+        try:
             event = decode_event(sse.json())
         except (KeyError, TypeError, ValueError):
             self.undecodable += 1  # a newer proxy's event kind: the dashboard cannot show it
             return
         self.received += 1
-        self.last_seq = max(self.last_seq, event.seq)
         self.bus.publish(event)

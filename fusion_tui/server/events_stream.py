@@ -1,14 +1,18 @@
 """`GET /fusion/events`: the proxy's events as Server-Sent Events, for dashboards attached
 from another process (`fusion-tui attach`).
 
-Every event goes out as `id: <seq>`, `event: <kind>`, `data: <the recording's JSON>` (request
-and response bodies left out). The stream opens with `event: hello` (`boot`, this process's
-id; `oldest` and `latest`, the sequence numbers the replay buffer holds). A client resumes
-after a reconnect with `Last-Event-ID: <seq>` or `?after=<seq>` (and `&boot=<id>`): it gets
-the events after that one. When some of them have left the bounded replay buffer, or the
-`boot` is not this process's (the proxy restarted), it first gets `event: gap` saying how
-many it missed and why, then everything the buffer holds; the newest status of the
-classifier and of every breaker is always sent first, so a late dashboard shows them."""
+Every event goes out as `id: <position>`, `event: <kind>`, `data: <the recording's JSON>`
+(request and response bodies left out). The position is the stream's own sequence number:
+1, 2, 3, ... in the order the bus published the events (an event's `seq` is taken when it is
+created, and an event created earlier may be published later, so `seq` cannot say what a
+reader has seen). The stream opens with `event: hello` (`boot`, this process's id; `oldest`
+and `latest`, the positions the replay buffer holds). A client resumes after a reconnect with
+`Last-Event-ID: <position>` or `?after=<position>` (and `&boot=<id>`): it gets exactly the
+events published after that one, in order, each once. When some of them have left the
+bounded replay buffer, or the `boot` is not this process's (the proxy restarted), it first
+gets `event: gap` saying what it missed and why, then everything the buffer holds; the newest
+status of the classifier and of every breaker is always sent first, so a late dashboard shows
+them."""
 
 from __future__ import annotations
 
@@ -72,10 +76,10 @@ def _without(event: E, name: str) -> E:
     return lean
 
 
-def frame(event: Event) -> bytes:
-    """One SSE frame for `event`."""
+def frame(event: Event, position: int) -> bytes:
+    """One SSE frame for `event`, published at stream `position`."""
     data = orjson.dumps(encode_event(event))
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (event.seq, event.kind.encode(), data)
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (position, event.kind.encode(), data)
 
 
 def control_frame(kind: str, data: dict[str, object]) -> bytes:
@@ -84,22 +88,21 @@ def control_frame(kind: str, data: dict[str, object]) -> bytes:
 
 
 class EventLog:
-    """The bounded replay buffer: a bus listener keeping the last `capacity` events (and the
-    newest status events), and waking the stream writers."""
+    """The bounded replay buffer: a bus listener numbering events in publish order (their
+    stream positions, from 1), keeping the last `capacity` of them (and the newest status
+    events), and waking the stream writers."""
 
     def __init__(self, capacity: int = REPLAY_EVENTS) -> None:
         self.capacity = capacity
         self.boot = uuid.uuid4().hex
         self._events: list[Event] = []
-        """Held events in the order they were published (a stream follows that order, so
-        an event created before one published ahead of it is still sent)."""
-        self._base = 0
-        """The publish position of `_events[0]`."""
+        """Held events in publish order: `_events[i]` is at position `evicted_upto + 1 + i`."""
         self._frames: dict[int, bytes] = {}
-        self._latest = 0
+        """Encoded frames by position."""
         self.evicted_upto = 0
-        """The newest sequence number that has left the buffer (0: none has)."""
-        self.status: dict[Hashable, Event] = {}
+        """The newest position that has left the buffer (0: none has)."""
+        self.status: dict[Hashable, tuple[int, Event]] = {}
+        """The newest status event per key, with its position."""
         self._wake: asyncio.Event | None = None
         self.watchers = 0
         self.closing = False
@@ -109,38 +112,30 @@ class EventLog:
         """Whether a dashboard in the proxy's process watched before the first stream."""
 
     def __call__(self, event: Event) -> None:
-        """The bus listener: keep the event, wake the writers."""
+        """The bus listener: number and keep the event, wake the writers."""
+        self._events.append(_lean(event))
         key = _status_key(event)
         if key is not None:
-            self.status[key] = event
-        self._events.append(_lean(event))
-        self._latest = max(self._latest, event.seq)
+            self.status[key] = (self.latest, event)
         if len(self._events) > 2 * self.capacity:
             cut = len(self._events) - self.capacity
-            gone = self._events[:cut]
-            self.evicted_upto = max(self.evicted_upto, *(e.seq for e in gone))
-            for old in gone:
-                self._frames.pop(id(old), None)
+            for position in range(self.evicted_upto + 1, self.evicted_upto + cut + 1):
+                self._frames.pop(position, None)
             del self._events[:cut]
-            self._base += cut
+            self.evicted_upto += cut
         if self._wake is not None:
             self._wake.set()
             self._wake = None
 
     @property
     def oldest(self) -> int:
-        """The oldest sequence number held (0 when empty)."""
-        return min((e.seq for e in self._events[:64]), default=0)
+        """The oldest position held (0 when empty)."""
+        return self.evicted_upto + 1 if self._events else 0
 
     @property
     def latest(self) -> int:
-        """The newest sequence number held (0 when empty)."""
-        return self._latest if self._events else 0
-
-    @property
-    def end(self) -> int:
-        """The publish position after the newest held event."""
-        return self._base + len(self._events)
+        """The newest position published (0 before the first event)."""
+        return self.evicted_upto + len(self._events)
 
     def close(self) -> None:
         """End every stream (the proxy is stopping)."""
@@ -149,23 +144,42 @@ class EventLog:
             self._wake.set()
             self._wake = None
 
-    def after(self, seq: int) -> list[Event]:
-        """The events held whose sequence number is above `seq` (a resume), in publish
-        order."""
-        return [e for e in self._events if e.seq > seq]
+    def after(self, position: int) -> list[tuple[int, Event]]:
+        """The events held that were published after `position`, with their positions, in
+        publish order."""
+        first = max(position, self.evicted_upto) + 1
+        return [(p, self._events[p - self.evicted_upto - 1])
+                for p in range(first, self.latest + 1)]
 
-    def since(self, position: int) -> list[Event]:
-        """The events published at or after `position` that are still held."""
-        return self._events[max(0, position - self._base):]
+    def evicted_status(self, position: int) -> list[tuple[int, Event]]:
+        """The status events published after `position` that have left the buffer (a
+        reader behind the buffer gets them before the rest), in publish order."""
+        return sorted((p, e) for p, e in self.status.values()
+                      if position < p <= self.evicted_upto)
 
-    def encoded(self, event: Event) -> bytes:
-        """The frame of a held event, encoded once however many watch."""
-        # Keyed by the held object, not its seq: two events may share a seq (one made from
-        # another with dataclasses.replace), and each must go out as itself.
-        data = self._frames.get(id(event))
+    def encoded(self, position: int, event: Event) -> bytes:
+        """The frame of the event at `position`, encoded once however many watch."""
+        data = self._frames.get(position)
         if data is None:
-            data = self._frames[id(event)] = frame(event)
+            data = frame(event, position)
+            if position > self.evicted_upto:
+                self._frames[position] = data
         return data
+
+    def catch_up(self, cursor: int, fresh: bool = False) -> tuple[list[bytes], int]:
+        """What a reader that has seen everything up to position `cursor` is sent next:
+        a gap notice when events after it have left the buffer (not for a `fresh` reader,
+        which asked for whatever is held), the status events among them, then every held
+        event after it; and the position it has then seen up to."""
+        out: list[bytes] = []
+        if cursor < self.evicted_upto:
+            if not fresh:
+                out.append(control_frame("gap", {"after": cursor, "oldest": self.oldest,
+                                                 "missed_upto": self.evicted_upto,
+                                                 "reason": "older than the replay buffer"}))
+            out.extend(self.encoded(p, e) for p, e in self.evicted_status(cursor))
+        out.extend(self.encoded(p, e) for p, e in self.after(cursor))
+        return out, max(cursor, self.latest)
 
     async def changed(self, wait_s: float) -> None:
         """Wait until an event arrives or `wait_s` passes."""
@@ -241,39 +255,26 @@ async def stream_events(request: web.Request) -> web.StreamResponse:
                                    "latest": log.latest, "capacity": log.capacity})]
     cursor = 0 if after is None else after
     restarted = boot is not None and boot != log.boot
-    if restarted or (after is not None and after > log.latest and log.latest):
+    if restarted or cursor > log.latest:
         out.append(control_frame("gap", {"after": after, "oldest": log.oldest,
                                          "reason": "the proxy restarted"}))
         cursor = 0
-    elif after is not None and after < log.evicted_upto:
-        out.append(control_frame("gap", {"after": after, "oldest": log.oldest,
-                                         "missed_upto": log.evicted_upto,
-                                         "reason": "older than the replay buffer"}))
-    if cursor == 0 or cursor < log.evicted_upto:
-        out.extend(frame(e) for e in log.status.values() if e.seq < log.oldest)
     state = request.app[STATE]
     if log.watchers == 0:
         log.prior_attached = state.hold_desk.attached
     log.watchers += 1
     state.hold_desk.attached = True  # a person is watching: held briefings wait for them
-    position: int | None = None
-    """Where this watcher is in the publish order, once it has caught up from `cursor`."""
     try:
+        frames, cursor = log.catch_up(cursor, fresh=cursor == 0)
+        out.extend(frames)
         while not log.closing:
-            if cursor and cursor < log.evicted_upto:  # this watcher fell behind the buffer
-                out.append(control_frame("gap", {"after": cursor, "oldest": log.oldest,
-                                                 "missed_upto": log.evicted_upto,
-                                                 "reason": "older than the replay buffer"}))
-            events = log.after(cursor) if position is None else log.since(position)
-            position = log.end
-            if events:
-                out.extend(log.encoded(e) for e in events)
-                cursor = max(cursor, *(e.seq for e in events))
             await resp.write(b"".join(out) if out else b": keep-alive\n\n")
-            out = []
-            if log.end <= position and not log.closing:
+            if log.latest <= cursor and not log.closing:
                 await log.changed(KEEPALIVE_S)
             await asyncio.sleep(BATCH_S)
+            # everything published since the last write, in order, each once: the cursor
+            # moves only over what went into `out`, never past it
+            out, cursor = log.catch_up(cursor)
         await resp.write_eof()
         return resp
     finally:

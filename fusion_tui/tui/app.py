@@ -166,8 +166,7 @@ class FusionApp(App[None]):
             # a person is watching: held briefings can wait for them
             self.controls.hold_desk.attached = True
         if self.runtime is None:
-            status.address = self.info.source
-            self.sub_title = self.info.source
+            await self.start_source()
             return
         try:
             address = await self.runtime.start()
@@ -178,6 +177,17 @@ class FusionApp(App[None]):
         self.sub_title = address
         if self.on_started is not None:
             self.on_started(self, address)
+
+    async def start_source(self) -> None:
+        """Where events come from when the proxy is not on this loop (a replay, a test of
+        the view): said on the status bar. `AttachedApp` starts its stream here.
+
+        A subclass extends `on_ready` through this hook, not by overriding `on_ready`:
+        Textual calls the handler of every class in the MRO, so an override calling
+        `super().on_ready()` ran this one twice (two bridges on one queue, posting batches
+        out of order)."""
+        self.status_bar.address = self.info.source
+        self.sub_title = self.info.source
 
     async def _start_failed(self, exc: Exception) -> None:
         reason = str(exc) or type(exc).__name__

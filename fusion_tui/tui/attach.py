@@ -63,9 +63,8 @@ class AttachedApp(FusionApp):
                                    on_notice=self._notice, on_restart=controls.reset)
         self._was_live = False
 
-    async def on_ready(self) -> None:
-        """Start the bridge (FusionApp), then the event stream."""
-        await super().on_ready()
+    async def start_source(self) -> None:
+        """Start the event stream (once `FusionApp.on_ready` started the bridge)."""
         self.status_bar.address = describe(self.stream.status, self.link.url)
         self.run_worker(self.stream.run(), name="event-stream", group="stream",
                         exit_on_error=False)

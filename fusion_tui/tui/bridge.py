@@ -134,6 +134,7 @@ class EventBridge:
         self.events = 0
         self.largest = 0
         """Most events one flush took (the bench reports it)."""
+        self.running = False
 
     def _take(self, first: Event) -> list[Event]:
         events = [first]
@@ -153,7 +154,12 @@ class EventBridge:
             sink.post_message(EventBatch(batch, dropped))
 
     async def run(self) -> None:
-        """Forward batches until cancelled."""
+        """Forward batches until cancelled. RuntimeError when it already runs: two readers
+        of one queue would each post batches, and the screens would fold them out of
+        order."""
+        if self.running:
+            raise RuntimeError("the event bridge is already running: one reader per queue")
+        self.running = True
         loop = asyncio.get_running_loop()
         next_flush = loop.time()
         try:
@@ -166,4 +172,5 @@ class EventBridge:
                 self.flush(self._take(first))
                 next_flush = loop.time() + self.interval
         finally:
+            self.running = False
             self.subscription.close()

@@ -81,8 +81,14 @@ def publish_all(bus: EventBus, events: Iterable[Event]) -> int:
     return count
 
 
+WAIT_S = 60.0
+"""How long a wait may take before the test fails: generous, since the condition is
+checked every turn of the loop and a loaded machine is slow, never wrong. Only a test that
+is failing anyway ever waits this long."""
+
+
 async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool],
-                     within_s: float = 5.0) -> None:
+                     within_s: float = WAIT_S) -> None:
     """Let the app run until `condition()` holds (fails the test after `within_s` seconds)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within_s

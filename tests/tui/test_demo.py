@@ -32,7 +32,7 @@ async def test_demo_drives_the_meeting_room(tmp_path: Path, test_model_dir: Path
         feed = app.screen.query_one(RequestFeed)
         workers = [w for w in app.workers if w.name == "demo"]
         await wait_until(pilot, lambda: all(w.is_finished for w in workers)
-                         and feed.row_count == 5 and feed.settled and room.settled, within_s=30)
+                         and feed.row_count == 5 and feed.settled and room.settled)
         await pilot.pause(0.3)
         selected = app.screen.selected
         assert selected and selected.startswith("demo-")

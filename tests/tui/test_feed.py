@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from rich.text import Text
 
@@ -113,24 +111,25 @@ async def test_dropped_events_are_shown() -> None:
 
 
 async def test_bridge_batches_a_flood() -> None:
-    """A steady stream for a second reaches the widgets in about FLUSH_HZ (30) batches:
-    one a frame, never one per publish (over 100 here)."""
+    """Whatever arrives while the bridge waits for its next flush reaches the widgets in
+    one batch: one a frame, never one per publish. (How many batches a second a steady
+    stream makes is timing, measured by bench/ui_flood.py, not asserted here.)"""
     bus = EventBus()
     app = FusionApp(bus, info=INFO)
     async with app.run_test(size=SIZE) as pilot:
         feed = app.query_one(RequestFeed)
         await pilot.pause()
-        loop = asyncio.get_running_loop()
-        start = loop.time()
-        n = 0
-        while loop.time() - start < 1.0:
-            publish_all(bus, [received(n), routed(n), finished(n)])
-            n += 1
-            await asyncio.sleep(0.004)
+        bursts, per_burst, n = 12, 30, 0
+        for _ in range(bursts):
+            for _ in range(per_burst):  # 90 publishes with no await between them
+                publish_all(bus, [received(n), routed(n), finished(n)])
+                n += 1
+            expected = 3 * n
+            await wait_until(pilot, lambda: app.bridge.events == expected)  # noqa: B023
+        assert app.bridge.batches == bursts, (app.bridge.batches, n)
+        assert app.bridge.largest == 3 * per_burst
         await wait_until(pilot, lambda: f"req_{n - 1}" in feed.rows)
-        assert n >= 30 and app.bridge.events == 3 * n
-        assert 15 <= app.bridge.batches <= 40, (app.bridge.batches, n)
-        assert f"requests {n}" in status_text(app)
+        await wait_until(pilot, lambda: f"requests {n}" in status_text(app))
 
 
 async def test_status_events_are_coalesced() -> None:

@@ -36,7 +36,7 @@ from fusion_tui.tui.screens.prompt import PromptScreen
 from fusion_tui.tui.screens.replay import ReplayScreen
 from fusion_tui.tui.screens.sessions import SessionsScreen
 from fusion_tui.tui.widgets import RequestFeed
-from tests.tui.conftest import FIXTURE, DashboardDriver, wait_until
+from tests.tui.conftest import FIXTURE, WAIT_S, DashboardDriver, wait_until
 from tests.tui.council_factory import INFO, SESSION, Clock, council_turn, make_controls
 
 SIZE = (140, 40)
@@ -184,7 +184,7 @@ def decides(decision: str) -> Scenario:
     async def scenario(k: Ctx) -> None:
         task = await k.held()
         await k.press(KEY)
-        assert (await asyncio.wait_for(task, 2)).decision == decision
+        assert (await asyncio.wait_for(task, WAIT_S)).decision == decision
     return scenario
 
 
@@ -263,7 +263,7 @@ async def _edit_approve(k: Ctx) -> None:
     await k.press("e")
     k.app.screen.query_one(TextArea).text = "only touch config.py"
     await k.press(KEY)
-    decision = await asyncio.wait_for(task, 2)
+    decision = await asyncio.wait_for(task, WAIT_S)
     assert (decision.decision, decision.text) == ("edit", "only touch config.py")
 
 

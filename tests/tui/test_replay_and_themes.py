@@ -82,8 +82,7 @@ async def test_sessions_screen_opens_a_replay_on_a_fresh_bus(tmp_path: Path) -> 
         replay = app.screen
         assert isinstance(replay, ReplayScreen)
         assert replay.bus is not bus and replay.controls is None
-        await wait_until(pilot, lambda: replay.query_one(RequestFeed).row_count >= 1,
-                         within_s=10)
+        await wait_until(pilot, lambda: replay.query_one(RequestFeed).row_count >= 1)
         # the live screen saw nothing of it, and nothing went into the live bus
         live_feed = app.screen_stack[0].query_one(RequestFeed)
         assert live_feed.row_count == 0 and live_sub.queue.empty()

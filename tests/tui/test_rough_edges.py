@@ -67,7 +67,7 @@ async def test_replay_goes_back_with_g_to_the_right_request_and_keys_still_work(
         await pilot.press("left_square_bracket")
         await wait_until(pilot, lambda: replay.source.position == starts[0])
         await pilot.press("q")
-        await wait_until(pilot, lambda: not app.is_running, within_s=3)
+        await wait_until(pilot, lambda: not app.is_running)
 
 
 async def test_q_quits_from_a_replay_opened_from_the_sessions_screen(tmp_path: Path) -> None:
@@ -88,7 +88,7 @@ async def test_q_quits_from_a_replay_opened_from_the_sessions_screen(tmp_path: P
         await wait_until(pilot, lambda: replay.source.position > 10)
         await pilot.press("g", "1", "enter")  # a rebuild in flight must not block quitting
         await pilot.press("q")
-        await wait_until(pilot, lambda: not app.is_running, within_s=5)
+        await wait_until(pilot, lambda: not app.is_running)
     assert app.return_code == 0
 
 
@@ -107,7 +107,7 @@ async def test_q_quits_from_the_sessions_screen_while_it_loads(
             await pilot.press("S")
             assert isinstance(app.screen, SessionsScreen)
             await pilot.press("q")
-            await wait_until(pilot, lambda: not app.is_running, within_s=3)
+            await wait_until(pilot, lambda: not app.is_running)
     finally:
         release.set()
 

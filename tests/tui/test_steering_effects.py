@@ -27,40 +27,12 @@ from fusion_tui.tui.screens.picker import PickerScreen
 from fusion_tui.tui.status import StatusInfo
 from fusion_tui.tui.widgets import RequestFeed, StatusBar
 from tests.support.fake_anthropic import FakeAnthropic
-from tests.tui.conftest import DashboardDriver, wait_until
+from tests.support.steering import PLAN, READ, field_of, reasons, sim
+from tests.tui.conftest import WAIT_S, DashboardDriver, wait_until
 
 SIZE = (140, 40)
 SESSION = "steer-main"
 OTHER = "steer-other"
-READ = {"name": "Read", "description": "Read a file",
-        "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}},
-                         "required": ["file_path"]}}
-PLAN = {"x-fusion-tier": "plan"}
-"""A header forcing the plan tier: a tool turn convenes the council without a steering key."""
-
-
-def sim(uid: str) -> dict[str, Any]:
-    """A zero-latency simulated upstream."""
-    return {"id": uid, "type": "simulated", "model": uid, "first_token_ms": 0,
-            "tokens_per_s": 100_000}
-
-
-def reasons(route: str) -> list[str]:
-    """The reason tokens of an x-fusion-route value."""
-    for part in route.split("; "):
-        if part.startswith("reason="):
-            return part.removeprefix("reason=").split(",")
-    return []
-
-
-def field_of(route: str, name: str) -> str:
-    """One `name=value` field of an x-fusion-route value ('' when absent)."""
-    for part in route.split("; "):
-        if part.startswith(name + "="):
-            return part.removeprefix(name + "=")
-    return ""
-
-
 @dataclass
 class Reply:
     """What the client got."""
@@ -142,7 +114,7 @@ async def live(make_settings: Callable[..., Settings], fake_anthropic: tuple[Fak
                     state_path=tmp_path / "ui.json")
     try:
         async with app.run_test(size=SIZE) as pilot, aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=20)) as http:
+                timeout=aiohttp.ClientTimeout(total=WAIT_S)) as http:
             await wait_until(pilot, lambda: bool(runtime.address))
             live = Live(app, pilot, runtime, http, fake)
             runtime.bus.listen(live.events.append)
@@ -259,7 +231,7 @@ async def test_hold_then_enter_approves_and_the_actor_gets_the_briefing(live: Li
     task, rid = await hold_plan(live)
     assert not task.done()
     await live.press("enter")
-    reply = await asyncio.wait_for(task, 10)
+    reply = await asyncio.wait_for(task, WAIT_S)
     assert reply.status == 200, reply.body
     assert "briefing:approved_ui" in reasons(reply.route)
     held_text = live.seen(BriefingHeld)[-1].text
@@ -274,7 +246,7 @@ async def test_hold_then_e_edits_and_the_actor_gets_the_edit(live: Live) -> None
     assert isinstance(live.app.screen, EditBriefingScreen)
     live.app.screen.query_one(TextArea).text = "EDITED: only touch notes.md, nothing else"
     await live.press("ctrl+s")
-    reply = await asyncio.wait_for(task, 10)
+    reply = await asyncio.wait_for(task, WAIT_S)
     assert reply.status == 200, reply.body
     assert "briefing:edited_ui" in reasons(reply.route)
     sent = live.briefing_sent()
@@ -286,7 +258,7 @@ async def test_hold_then_e_edits_and_the_actor_gets_the_edit(live: Live) -> None
 async def test_hold_then_s_skips_and_the_actor_goes_without(live: Live) -> None:
     task, rid = await hold_plan(live)
     await live.press("s")
-    reply = await asyncio.wait_for(task, 10)
+    reply = await asyncio.wait_for(task, WAIT_S)
     assert reply.status == 200, reply.body
     assert "briefing:skipped_ui" in reasons(reply.route)
     assert live.briefing_sent() is None
@@ -326,7 +298,7 @@ async def test_drop_asks_then_the_in_flight_request_ends_as_dropped(live: Live) 
     await live.pilot.pause(0.1)
     assert not task.done()
     await live.press("x", "y")
-    reply = await asyncio.wait_for(task, 10)
+    reply = await asyncio.wait_for(task, WAIT_S)
     assert reply.status == 400
     assert "dropped by a person in the fusion-tui dashboard" in json.dumps(reply.body)
     assert {"override:ui", "dropped"} <= set(reasons(reply.route))

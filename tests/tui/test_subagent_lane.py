@@ -3,8 +3,6 @@ under their parent session: in the room model, in the sessions list, and for ste
 
 from __future__ import annotations
 
-import pytest
-
 from fusion_tui.events import EventBus, RouteChosen
 from fusion_tui.tui.app import FusionApp
 from fusion_tui.tui.room import RoomModel, lane_id, route_kinds
@@ -43,9 +41,6 @@ def test_a_subagent_request_moves_to_its_sessions_lane() -> None:
     assert parent.actor == "sim-actor" and parent.tier == "plan"  # the parent is untouched
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known defect: after the wave's merges, in the full suite the dashboard sometimes never "
-    "reports itself settled after this flood (it passes alone); open in issue 20"))
 async def test_the_lane_sits_under_its_session_and_steers_the_session() -> None:
     bus = EventBus()
     controls = make_controls(bus)

@@ -73,7 +73,7 @@ def test_limits_keep_the_body_itself_when_nothing_changes() -> None:
     b"data:nospace", b"event: e\r\ndata: crlf", b"id: 1\nevent: e\ndata: x"])
 def test_the_sse_parsers_fast_shapes_parse_as_the_general_rules_do(block: bytes) -> None:
     def general(raw: bytes) -> SSEEvent | None:
-        name, data = "", []
+        name, data, ident = "", [], ""
         for line in raw.replace(b"\r\n", b"\n").split(b"\n"):
             if not line or line.startswith(b":"):
                 continue
@@ -83,7 +83,9 @@ def test_the_sse_parsers_fast_shapes_parse_as_the_general_rules_do(block: bytes)
                 data.append(value.decode())
             elif field == b"event":
                 name = value.decode()
-        return SSEEvent(name, "\n".join(data)) if data or name else None
+            elif field == b"id":
+                ident = value.decode()
+        return SSEEvent(name, "\n".join(data), ident) if data or name else None
 
     expected = general(block)
     assert SSEParser().feed(block + b"\n\n") == ([expected] if expected else [])

@@ -7,8 +7,9 @@ Every steering key acts through `Controls` (never the core otherwise); each act 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -112,9 +113,14 @@ class DashboardScreen(Screen[None]):
         self._binding_state: tuple[bool, bool] | None = None
         self._frames = 0
         self._changes: Changes | None = None
-        self.frame_lock = asyncio.Lock()
-        """Held while a frame is drawn; whoever rebuilds the screen's widgets holds it too."""
         """What the batches since the last frame changed in the selected session."""
+        self._reselect = False
+        """The selection changed: the next frame shows its session from scratch."""
+        self._owed = False
+        """A frame was asked for while the lock was held: drawn as soon as it is released."""
+        self.frame_lock = asyncio.Lock()
+        """Held while a frame is drawn; whoever rebuilds the screen's widgets holds it too
+        (through `drawing`)."""
 
     def compose(self) -> ComposeResult:
         """Lay out the widgets."""
@@ -174,19 +180,43 @@ class DashboardScreen(Screen[None]):
     async def draw_frame(self) -> None:
         """Put on screen what the widgets buffered since the last frame (streamed
         deliberation; feed and session rows every `TABLE_FRAMES`), all in one screen
-        update: one layout pass a frame instead of one per widget and timer."""
+        update: one layout pass a frame instead of one per widget and timer.
+
+        Called by the frame timer, and at once when the selection changes. A call while
+        the lock is held (a frame being drawn, the screen being rebuilt) is not lost: the
+        frame is drawn as soon as the lock is released, so whatever arrived meanwhile
+        always reaches the screen."""
         if self.frame_lock.locked():
-            return  # the screen is being rebuilt (replay going back): no widgets to draw
-        async with self.frame_lock:
+            self._owed = True
+            return
+        async with self.drawing():
             await self._draw()
+
+    @contextlib.asynccontextmanager
+    async def drawing(self) -> AsyncIterator[None]:
+        """Hold the frame lock (to draw a frame, or to rebuild the screen's widgets); a
+        frame asked for meanwhile follows right after."""
+        async with self.frame_lock:
+            yield
+        if self._owed:
+            self._owed = False
+            self._schedule_frame()
+
+    def _schedule_frame(self) -> None:
+        # next in this screen's message loop: a frame the screen's messages ask for is drawn
+        # once the current handler returns; a screen being closed runs no more of them. Not
+        # a one-shot timer: Textual skips one that comes due late, for good.
+        self.call_later(self.draw_frame)
 
     async def _draw(self) -> None:
         self._frames += 1
         status, feed = self.query_one(StatusBar), self.query_one(RequestFeed)
         sessions, room = self.query_one(SessionList), self.query_one(CouncilRoom)
         with self.app.batch_update():
-            if self._changes is not None:
+            if self._reselect or self._changes is not None:
                 changes, self._changes = self._changes, None
+                if self._reselect:
+                    self._reselect, changes = False, None  # from scratch
                 await self._show(changes)
                 self._refresh_bindings_if_changed()
             status.flush()
@@ -198,7 +228,8 @@ class DashboardScreen(Screen[None]):
     @property
     def settled(self) -> bool:
         """True when everything the widgets were sent is on screen (tests wait for this)."""
-        return (self._changes is None and self.query_one(RequestFeed).settled
+        return (self._changes is None and not self._reselect and not self._owed
+                and not self.frame_lock.locked() and self.query_one(RequestFeed).settled
                 and self.query_one(SessionList).settled and self.query_one(StatusBar).settled
                 and self.query_one(CouncilRoom).settled)
 
@@ -260,8 +291,8 @@ class DashboardScreen(Screen[None]):
         if feed.only_session is not None:
             feed.set_filter(only_session=self.steered_session() or None)
             self._feed_title()
-        async with self.frame_lock:  # a frame drawing the room meanwhile would race this
-            await self._show()
+        self._reselect = True  # the council room and the actor pane: in the next frame,
+        self._schedule_frame()  # drawn now (in a frame: one drawing the room would race it)
         self._refresh_bindings_if_changed()
 
     @on(DataTable.RowHighlighted, "#sessions")

@@ -156,7 +156,7 @@ class ReplayScreen(DashboardScreen):
             self.bridge.subscription.drain()
             self.model.sessions.clear()
             self.model.held.clear()
-            async with self.frame_lock:
+            async with self.drawing():
                 await self.recompose()
             self.source = ReplaySource(self.recording, self.bus, self.source.speed)
             if paused:
