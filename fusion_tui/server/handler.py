@@ -46,13 +46,18 @@ class Surface:
 async def read_body(request: web.Request) -> tuple[Any, bytes]:
     """The request body parsed as JSON, and its bytes; RequestError (400) with the reason if
     it is not JSON."""
-    limit = request.app[STATE].settings.server.body_timeout_s
-    try:
-        async with asyncio.timeout(limit):
-            raw = await request.read()
-    except TimeoutError as exc:
-        raise RequestError(f"request body not received within {limit:g}s "
-                           "(server.body_timeout_s)", status=408) from exc
+    if request.content.is_eof():
+        # The whole body came with the headers (the usual case): reading it cannot wait, so
+        # no timer is armed for it. `read` still enforces the size limit.
+        raw = await request.read()
+    else:
+        limit = request.app[STATE].settings.server.body_timeout_s
+        try:
+            async with asyncio.timeout(limit):
+                raw = await request.read()
+        except TimeoutError as exc:
+            raise RequestError(f"request body not received within {limit:g}s "
+                               "(server.body_timeout_s)", status=408) from exc
     if not raw:
         raise RequestError("request body is empty; expected a JSON object")
     try:

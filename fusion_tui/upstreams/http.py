@@ -160,18 +160,28 @@ class HttpTransport:
             resp.release()
         return UpstreamReply(resp.status, out_headers, body=redact(payload, secrets))
 
+    def _too_large(self) -> UpstreamError:
+        return UpstreamError(f"{self.settings.id}: answer larger than "
+                             f"{self.settings.max_body_mb:g} MiB after decompression (upstream "
+                             "max_body_mb); cut", kind=ErrorKind.MALFORMED)
+
     async def _read_capped(self, resp: aiohttp.ClientResponse, deadline: float) -> bytes:
         cap = int(self.settings.max_body_mb * MIB)
+        content = resp.content
+        if content.is_eof():
+            # The whole answer arrived with its headers (a usual small one): taken as it is,
+            # without arming a timer that could not fire.
+            whole = content.read_nowait()
+            if len(whole) > cap:
+                raise self._too_large()
+            return whole
         parts: list[bytes] = []
         size = 0
         async with asyncio.timeout_at(deadline):
             while chunk := await resp.content.readany():
                 size += len(chunk)
                 if size > cap:
-                    raise UpstreamError(
-                        f"{self.settings.id}: answer larger than {self.settings.max_body_mb:g} "
-                        "MiB after decompression (upstream max_body_mb); cut",
-                        kind=ErrorKind.MALFORMED)
+                    raise self._too_large()
                 parts.append(chunk)
         return b"".join(parts)
 

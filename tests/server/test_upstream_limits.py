@@ -134,6 +134,21 @@ async def test_an_answer_that_inflates_past_the_cap_is_refused(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+async def test_a_small_answer_that_arrives_whole_is_still_capped(
+        kind, raw, make_settings, start_proxy):
+    # One write, headers and body together: read without waiting, and still held to the cap.
+    body = json.dumps(answer_for(kind, "z" * 4000)).encode()
+    _, base = await serve_raw(raw, sending(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
+        + f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body))
+    runtime = await start_proxy(make_settings(
+        upstreams=[upstream(base, kind, max_body_mb=0.001)]))
+    reply = await ask(runtime.address)
+    assert reply.status == 502, reply.text[:300]
+    assert "larger than 0.001 MiB after decompression (upstream max_body_mb)" in reply.text
+
+
+@pytest.mark.parametrize("kind", KINDS)
 async def test_an_answer_under_the_cap_passes_decompressed(
         kind, raw, make_settings, start_proxy):
     _, base = await serve_raw(raw, sending(gzipped(kind, 1000)))
