@@ -474,6 +474,35 @@ def with_constants(base: Features, **values: Any) -> Features:
     return features
 
 
+def with_multilingual_anchors(base: Features, translated: bool = True) -> Features:
+    """The base features plus the ask's similarity (best, top-3 mean per tier) to the tier
+    anchors, both read by the multilingual ask encoder (base must use it)."""
+    from fusion_tui.routing import gate as gate_module
+    from fusion_tui.routing.data import exemplars as ex
+
+    anchors: dict[str, Matrix] = {}
+
+    def features(gate: Gate, item: Item) -> Matrix:
+        x = base(gate, item)
+        g = next(v for v in GATES.values() if v.ask_encoder is not None)
+        enc = g.ask_encoder
+        assert enc is not None
+        if not anchors:
+            for tier in TIERS:
+                texts = ex.TIER_ANCHORS[tier]
+                if translated:
+                    texts += tuple(t for lang in ex.TIER_ANCHORS_TRANSLATED.values()
+                                   for t in lang[tier])
+                anchors[tier] = np.stack([enc.encode(t) for t in texts])
+        ask = enc.encode(gate_module.effective_ask(item.segments))
+        sims: list[float] = []
+        for tier in TIERS:
+            ordered = np.sort(anchors[tier] @ ask)[::-1]
+            sims += [float(ordered[0]), float(ordered[:3].mean())]
+        return np.concatenate([x, np.asarray(sims, dtype=np.float32)])
+    return features
+
+
 MULTI = MultilingualCache(Path(tempfile.gettempdir()) / "gate_cv_ask_encoder.npz")
 GATE = gate_with()
 GATE_USE = gate_with(ask_model="use-multilingual-v3")
@@ -508,6 +537,9 @@ VARIANTS = [
             note="tier anchors also in de fr es pt it ja zh ko ru"),
     Variant("gate+use i18n-anchors", gate_with({"TRANSLATED_ANCHORS": True},
                                                ask_model="use-multilingual-v3")),
+    Variant("gate+use use-anchors", with_multilingual_anchors(GATE_USE),
+            note="+ ask-to-anchor similarities read by the multilingual encoder"),
+    Variant("gate+use use-anchors en", with_multilingual_anchors(GATE_USE, translated=False)),
     Variant("gate mlp64", GATE, head="mlp:64:1e-3:0.3", note="numpy MLP head (GELU)"),
     Variant("gate mlp128", GATE, head="mlp:128:1e-3:0.3"),
     Variant("gate mlp64 l2=1e-2", GATE, head="mlp:64:1e-2:0.3"),
