@@ -6,6 +6,12 @@ the real captures' held-out split when present, and long tool-result turns. Run 
 root:
 
     .venv/bin/python -m bench.classifier [--model DIR_OR_HUB_ID] [--file ONNX] [--n 200]
+        [--ask-model use-multilingual-v3]
+
+With `--ask-model` (routing.gate.ask_model) the head comes from the shipped copy when there is
+one (training it encodes every training ask: minutes), and "warm" means a NEW ask: the ask
+encoder's cache is emptied before each timed request (a human turn); a second row times the
+same requests with the ask already encoded (the tool-result turns of a task).
 
 Default model: the offline test model (all-MiniLM-L6-v2 int8) on CPU."""
 
@@ -23,11 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fusion_tui.config.embeddings import GateSettings
 from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
 from fusion_tui.routing.data import HELDOUT, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate, token_budgets
-from fusion_tui.routing.headcache import HeadCache
+from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model, resolve_model
 from fusion_tui.routing.segments import extract
 
@@ -39,14 +46,16 @@ from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
 from fusion_tui.routing.data import HELDOUT, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate
-from fusion_tui.routing.headcache import HeadCache
+from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
+from fusion_tui.config.embeddings import GateSettings
 folder, file, cache = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+settings = GateSettings(ask_model=sys.argv[5])
 body = load_examples(HELDOUT)[0].body
 if REAL_CAPTURES.is_file():
     body = load_captures(REAL_CAPTURES, "heldout")[0].body
 t1 = time.perf_counter()
 embedder = Embedder.load(folder, file, device=sys.argv[4])
-gate = Gate.load_or_train(embedder, cache=HeadCache(cache))
+gate = Gate.load_or_train(embedder, settings, cache=HeadCache(cache, shipped=SHIPPED_DIR))
 assert gate.from_cache, "the head was not in the cache"
 gate.classify(body)
 t2 = time.perf_counter()
@@ -99,6 +108,8 @@ def replay_sessions(gate: Gate, limit: int) -> tuple[list[float], list[float]]:
     later: list[float] = []
     for bodies in sessions.values():
         gate.embedder.clear_cache()
+        if gate.ask_encoder is not None:
+            gate.ask_encoder.clear_cache()
         for i, body in enumerate(bodies):
             t = time.perf_counter()
             gate.classify(body)
@@ -113,7 +124,10 @@ def main() -> None:
     parser.add_argument("--file", default=None, help="ONNX file inside the model")
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--n", type=int, default=200, help="requests to time")
+    parser.add_argument("--ask-model", default="",
+                        help="routing.gate.ask_model (e.g. use-multilingual-v3)")
     args = parser.parse_args()
+    settings = GateSettings(ask_model=args.ask_model)
 
     before = rss_mb()
     start = time.perf_counter()
@@ -125,13 +139,14 @@ def main() -> None:
     embedder = Embedder.load(folder, file, device=args.device, model_name=name)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
-        cache = HeadCache(Path(tmp))
-        first = Gate.load_or_train(embedder, cache=cache)
+        cache = HeadCache(Path(tmp), shipped=SHIPPED_DIR if args.ask_model else None)
+        first = Gate.load_or_train(embedder, settings, cache=cache)
         after = rss_mb()
         embedder.clear_cache()
-        second = Gate.load_or_train(embedder, cache=cache)
+        second = Gate.load_or_train(embedder, settings, cache=cache)
         fresh = subprocess.run([sys.executable, "-c", FRESH_PROCESS, str(folder), file, tmp,
-                                args.device], capture_output=True, text=True, check=False)
+                                args.device, args.ask_model], capture_output=True, text=True,
+                               check=False)
     if fresh.returncode != 0:
         raise SystemExit(f"fresh-process start failed: {fresh.stderr.strip()[-500:]}")
     imports_ms, ready_ms = (float(v) for v in fresh.stdout.split())
@@ -147,6 +162,7 @@ def main() -> None:
     gate.classify(sample[0])
     budgets = token_budgets(gate.settings)
     warm: list[float] = []
+    warm_ask_known: list[float] = []
     runs = tokens = positions = 0
     for body in sample:
         # As in a live session: the harness text and the system prompt were embedded with
@@ -156,6 +172,13 @@ def main() -> None:
                         if name != "system"}
         gate.embedder.forget(list(own_segments.values()),
                              [budgets[name] for name in own_segments])
+        if gate.ask_encoder is not None:
+            t = time.perf_counter()
+            gate.classify(body)
+            warm_ask_known.append((time.perf_counter() - t) * 1000)
+            gate.embedder.forget(list(own_segments.values()),
+                                 [budgets[name] for name in own_segments])
+            gate.ask_encoder.clear_cache()
         e = gate.embedder
         before_counts = (e.runs, e.tokens, e.positions)
         t = time.perf_counter()
@@ -174,10 +197,11 @@ def main() -> None:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     rows = [
-        ("model", name),
+        ("model", name + (f" + ask model {args.ask_model}" if args.ask_model else "")),
         ("device", f"{embedder.device} ({os.cpu_count()} cpus, load avg {load:.1f})"),
         ("model load", f"{load_s * 1000:.0f} ms"),
-        ("first start: train head + cache",
+        ("first start: shipped head" if args.ask_model and first.from_cache
+         else "first start: train head + cache",
          f"{first.train_s * 1000:.0f} ms ({first.trained_on} examples)"),
         ("second start: head from cache", f"{second.train_s * 1000:.0f} ms"),
         ("fresh process: load + head + 1st classify",
@@ -185,6 +209,9 @@ def main() -> None:
         ("RSS delta (load + train)", f"{after - before:.0f} MiB"),
         ("classify warm p50 / p90 / p99",
          f"{statistics.median(warm):.1f} / {pct(warm, .9):.1f} / {pct(warm, .99):.1f} ms"),
+        *([("classify warm, ask already encoded p50 / p90 / p99",
+            f"{statistics.median(warm_ask_known):.1f} / {pct(warm_ask_known, .9):.1f} / "
+            f"{pct(warm_ask_known, .99):.1f} ms")] if warm_ask_known else []),
         ("warm: model runs / tokens (padded) per request",
          f"{runs / len(sample):.2f} / {tokens / len(sample):.0f} "
          f"({positions / len(sample):.0f})"),

@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import math
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from fusion_tui.routing.corpus import load_captures
 from fusion_tui.routing.data import HELDOUT, TRAIN, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate, is_terse
-from fusion_tui.routing.head import LinearHead
+from fusion_tui.routing.head import Layout, LinearHead, softmax
 from fusion_tui.routing.kinds import CHORE_TIER
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model
 
@@ -142,6 +143,116 @@ def load_items(gate: Gate, settings: GateSettings, heldout: bool,
     return items
 
 
+# --- the MLP head tried in round three ------------------------------------------------
+
+def _gelu(z: Matrix) -> Matrix:
+    out: Matrix = (0.5 * z * (1.0 + np.tanh(0.7978845608 * (z + 0.044715 * z ** 3)))
+                   ).astype(np.float32)
+    return out
+
+
+def _gelu_grad(z: Matrix) -> Matrix:
+    inner = 0.7978845608 * (z + 0.044715 * z ** 3)
+    t = np.tanh(inner)
+    out: Matrix = (0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * 0.7978845608 *
+                   (1.0 + 3 * 0.044715 * z * z)).astype(np.float32)
+    return out
+
+
+@dataclass
+class MLPHead:
+    """One hidden layer (GELU) then softmax: `probs = softmax(gelu(x @ w1 + b1) @ w2 + b2)`.
+
+    Tried in round three (docs/routing.md) and not shipped: it lost to LinearHead in CV.
+    Trained deterministically (fixed seed), class-balanced, with L2, dropout on the hidden
+    layer and the epoch count chosen by early stopping on an inner split of the rows, then
+    refitted on all rows for that many epochs."""
+
+    layout: Layout
+    w1: Matrix
+    b1: Matrix
+    w2: Matrix
+    b2: Matrix
+    trained_on: int = 0
+
+    @staticmethod
+    def _train(x: Matrix, onehot: Matrix, weight: Matrix, *, hidden: int, l2: float,
+               dropout: float, lr: float, epochs: int, seed: int,
+               watch: tuple[Matrix, np.ndarray] | None = None
+               ) -> tuple[tuple[Matrix, Matrix, Matrix, Matrix], int]:
+        rng = np.random.default_rng(seed)
+        n, d = x.shape
+        k = onehot.shape[1]
+        params = [(rng.standard_normal((d, hidden)) * math.sqrt(2.0 / d)).astype(np.float32),
+                  np.zeros(hidden, dtype=np.float32),
+                  (rng.standard_normal((hidden, k)) * math.sqrt(1.0 / hidden)
+                   ).astype(np.float32),
+                  np.zeros(k, dtype=np.float32)]
+        m = [np.zeros_like(p) for p in params]
+        v = [np.zeros_like(p) for p in params]
+        best, best_epoch, best_params = -1.0, epochs, [p.copy() for p in params]
+        for epoch in range(1, epochs + 1):
+            w1, b1, w2, b2 = params
+            z = x @ w1 + b1
+            h = _gelu(z)
+            mask = (rng.random(h.shape) >= dropout).astype(np.float32) / (1.0 - dropout)
+            hd = h * mask
+            p = softmax(hd @ w2 + b2)
+            grad = (p - onehot) * weight / n
+            gw2 = hd.T @ grad + l2 * w2
+            gb2 = grad.sum(axis=0)
+            gh = (grad @ w2.T) * mask * _gelu_grad(z)
+            gw1 = x.T @ gh + l2 * w1
+            gb1 = gh.sum(axis=0)
+            for i, g in enumerate((gw1, gb1, gw2, gb2)):
+                m[i] = 0.9 * m[i] + 0.1 * g
+                v[i] = 0.999 * v[i] + 0.001 * g * g
+                mh = m[i] / (1 - 0.9 ** epoch)
+                vh = v[i] / (1 - 0.999 ** epoch)
+                params[i] = (params[i] - lr * mh / (np.sqrt(vh) + 1e-8)).astype(np.float32)
+            if watch is not None and epoch % 5 == 0:
+                xv, yv = watch
+                pv = softmax(_gelu(xv @ params[0] + params[1]) @ params[2] + params[3])
+                # Class-balanced accuracy on the inner split (ties: the earlier epoch).
+                pred = pv.argmax(axis=1)
+                score = float(np.mean([np.mean(pred[yv == c] == c)
+                                       for c in range(k) if np.any(yv == c)]))
+                if score > best:
+                    best, best_epoch, best_params = score, epoch, [q.copy() for q in params]
+        final = best_params if watch is not None else params
+        return (final[0], final[1], final[2], final[3]), best_epoch
+
+    @classmethod
+    def fit(cls, layout: Layout, x: Matrix, y: Sequence[int],
+            sample_weight: Sequence[float] | None = None, *, hidden: int = 64,
+            l2: float = 1e-3, dropout: float = 0.3, lr: float = 3e-3, epochs: int = 200,
+            inner_share: float = 0.2, seed: int = 0) -> MLPHead:
+        """Class-balanced, L2 and dropout; epochs by early stopping on `inner_share` of the
+        rows (seeded), then refitted on all rows."""
+        labels = np.asarray(y, dtype=np.int64)
+        n = x.shape[0]
+        k = len(TIERS)
+        onehot = np.eye(k, dtype=np.float32)[labels]
+        counts = np.bincount(labels, minlength=k).astype(np.float32)
+        weight = (n / (k * np.clip(counts, 1, None)))[labels]
+        if sample_weight is not None:
+            weight = weight * np.asarray(sample_weight, dtype=np.float32)
+        weight = (weight / weight.mean())[:, None].astype(np.float32)
+        order = np.random.default_rng(seed).permutation(n)
+        cut = int(n * inner_share)
+        inner, rest = order[:cut], order[cut:]
+        opts = {"hidden": hidden, "l2": l2, "dropout": dropout, "lr": lr, "seed": seed}
+        _, best_epoch = cls._train(x[rest], onehot[rest], weight[rest], epochs=epochs,
+                                   watch=(x[inner], labels[inner]), **opts)
+        (w1, b1, w2, b2), _ = cls._train(x, onehot, weight, epochs=best_epoch, **opts)
+        return cls(layout, w1, b1, w2, b2, trained_on=n)
+
+    def proba(self, x: Matrix) -> Matrix:
+        """Tier probabilities for each row of x (or for one vector)."""
+        rows = x[None, :] if x.ndim == 1 else x
+        return softmax(_gelu(rows @ self.w1 + self.b1) @ self.w2 + self.b2)
+
+
 # --- variants ------------------------------------------------------------------------------
 
 Features = Callable[[Gate, Item], Matrix]
@@ -167,9 +278,15 @@ class Variant:
 def fit_predict(variant: Variant, x_train: Matrix, y_train: np.ndarray, w_train: np.ndarray,
                 x_test: Matrix) -> np.ndarray:
     """Class probabilities of the test rows."""
-    from fusion_tui.routing.head import Layout
-
     layout = Layout(1, ("x",), tuple(f"c{i}" for i in range(x_train.shape[1] - 1)))
+    if variant.head.startswith("mlp"):
+        # mlp:<hidden>:<l2>:<dropout>
+        parts = [*variant.head.split(":"), "", "", ""][1:4]
+        mlp = MLPHead.fit(layout, x_train, y_train.tolist(), w_train.tolist(),
+                          hidden=int(parts[0] or 64), l2=float(parts[1] or 1e-3),
+                          dropout=float(parts[2] or 0.3))
+        mlp_proba: np.ndarray = mlp.proba(x_test)
+        return mlp_proba
     head = LinearHead.fit(layout, x_train, y_train.tolist(), w_train.tolist(), l2=variant.l2)
     proba: np.ndarray = head.proba(x_test)
     if variant.head.startswith("knn"):
@@ -306,15 +423,26 @@ class MultilingualCache:
 GATES: dict[str, Gate] = {}
 
 
-def gate_with(**overrides: Any) -> Features:
-    """The production features (routing/gate.py) of a gate with these GateSettings."""
-    key = repr(sorted(overrides.items()))
+def gate_with(constants: dict[str, Any] | None = None, **overrides: Any) -> Features:
+    """The production features (routing/gate.py) of a gate with these GateSettings (and these
+    module constants of routing/gate.py while it is built and used)."""
+    from fusion_tui.routing import gate as gate_module
+
+    constants = constants or {}
+    key = repr(sorted(overrides.items())) + repr(sorted(constants.items()))
 
     def features(gate: Gate, item: Item) -> Matrix:
-        if key not in GATES:
-            GATES[key] = Gate(gate.embedder, GateSettings(**overrides))
-            MULTI.feed(GATES[key])
-        return GATES[key].features(item.segments)
+        old = {k: getattr(gate_module, k) for k in constants}
+        for k, v in constants.items():
+            setattr(gate_module, k, v)
+        try:
+            if key not in GATES:
+                GATES[key] = Gate(gate.embedder, GateSettings(**overrides))
+                MULTI.feed(GATES[key])
+            return GATES[key].features(item.segments)
+        finally:
+            for k, v in old.items():
+                setattr(gate_module, k, v)
     return features
 
 
@@ -343,6 +471,35 @@ def with_constants(base: Features, **values: Any) -> Features:
         finally:
             for k, v in old.items():
                 setattr(gate_module, k, v)
+    return features
+
+
+def with_multilingual_anchors(base: Features, translated: bool = True) -> Features:
+    """The base features plus the ask's similarity (best, top-3 mean per tier) to the tier
+    anchors, both read by the multilingual ask encoder (base must use it)."""
+    from fusion_tui.routing import gate as gate_module
+    from fusion_tui.routing.data import exemplars as ex
+
+    anchors: dict[str, Matrix] = {}
+
+    def features(gate: Gate, item: Item) -> Matrix:
+        x = base(gate, item)
+        g = next(v for v in GATES.values() if v.ask_encoder is not None)
+        enc = g.ask_encoder
+        assert enc is not None
+        if not anchors:
+            for tier in TIERS:
+                texts = ex.TIER_ANCHORS[tier]
+                if translated:
+                    texts += tuple(t for lang in ex.TIER_ANCHORS_TRANSLATED.values()
+                                   for t in lang[tier])
+                anchors[tier] = np.stack([enc.encode(t) for t in texts])
+        ask = enc.encode(gate_module.effective_ask(item.segments))
+        sims: list[float] = []
+        for tier in TIERS:
+            ordered = np.sort(anchors[tier] @ ask)[::-1]
+            sims += [float(ordered[0]), float(ordered[:3].mean())]
+        return np.concatenate([x, np.asarray(sims, dtype=np.float32)])
     return features
 
 
@@ -376,6 +533,22 @@ VARIANTS = [
     Variant("gate anchors1 struct1", with_constants(GATE, ANCHOR_SCALE=1.0, STRUCT_SCALE=1.0)),
     Variant("gate+use anchors1", with_constants(GATE_USE, ANCHOR_SCALE=1.0)),
     Variant("gate+use knn0.3", GATE_USE, head="knn:0.3"),
+    Variant("gate i18n-anchors", gate_with({"TRANSLATED_ANCHORS": True}),
+            note="tier anchors also in de fr es pt it ja zh ko ru"),
+    Variant("gate+use i18n-anchors", gate_with({"TRANSLATED_ANCHORS": True},
+                                               ask_model="use-multilingual-v3")),
+    Variant("gate+use use-anchors", with_multilingual_anchors(GATE_USE),
+            note="+ ask-to-anchor similarities read by the multilingual encoder"),
+    Variant("gate+use use-anchors en", with_multilingual_anchors(GATE_USE, translated=False)),
+    Variant("gate mlp64", GATE, head="mlp:64:1e-3:0.3", note="numpy MLP head (GELU)"),
+    Variant("gate mlp128", GATE, head="mlp:128:1e-3:0.3"),
+    Variant("gate mlp64 l2=1e-2", GATE, head="mlp:64:1e-2:0.3"),
+    Variant("gate mlp64 drop0.5", GATE, head="mlp:64:1e-3:0.5"),
+    Variant("gate mlp64 l2=3e-2 drop0.5", GATE, head="mlp:64:3e-2:0.5"),
+    Variant("gate mlp16 l2=1e-2", GATE, head="mlp:16:1e-2:0.3"),
+    Variant("gate mlp64 l2=1e-1 drop0.5", GATE, head="mlp:64:1e-1:0.5"),
+    Variant("gate+use mlp64", GATE_USE, head="mlp:64:1e-3:0.3"),
+    Variant("gate+use mlp64 l2=3e-2 drop0.5", GATE_USE, head="mlp:64:3e-2:0.5"),
 ]
 
 

@@ -21,6 +21,8 @@ OUT = ROOT / "fusion_tui" / "routing" / "data"
 CAPTURE = ROOT / "tests" / "fixtures" / "captures" / "claude-code-2.1.330-read-tool.jsonl"
 SEED = 20261122
 HELDOUT_FRACTION = 0.25
+WEAK_SCALE = 12
+"""Rounds of the weak-category records (0: none)."""
 
 FILES = ["src/api/users.py", "app/models.py", "lib/parser.ts", "cmd/server/main.go",
          "src/components/Table.tsx", "utils/dates.py", "core/cache.rs", "billing/invoice.py",
@@ -245,6 +247,53 @@ FOREIGN = {
     ],
 }
 
+# The weak categories of the first rounds (docs/routing.md), as extra records written by a
+# second seeded generator (so the records above stay as they were): regular work asked
+# briefly, compact asks in the corpus's other languages, terse replies to regular proposals.
+REGULAR_BRIEF = [
+    "npm test fails, why", "cargo test is red, fix it", "go test ./... fails in {file}, why",
+    "pytest errors on import, sort it out", "`{func}` returns the wrong total, fix",
+    "add a /stats endpoint", "write tests for `{func}`", "fix the lint output", "review {file}",
+    "why is `{func}` so slow here", "the build is broken, fix it",
+    "make `{func}` handle empty input", "flaky test in {file}, fix",
+    "add pagination to the list endpoint", "tsc complains about {file}, fix the types",
+    "dbt run fails on the orders model, why", "terraform plan errors, fix the module",
+    "add a --verbose flag", "handle the timeout in `{func}`", "the docker build fails, fix",
+]
+FOREIGN_EXTRA = {
+    "compact": [
+        ("de", "Welche Node-Version nutzt das Projekt?"),
+        ("de", "Committe das bitte mit einer kurzen Nachricht"),
+        ("fr", "renomme `{func}` en `run` dans {file}"),
+        ("fr", "lance les tests et dis-moi combien passent"),
+        ("es", "sube la versión a 1.4.2 en package.json"), ("es", "¿qué puerto usa el servidor?"),
+        ("pt", "remove o import não usado em {file}"), ("pt", "que colunas tem a tabela orders?"),
+        ("it", "aggiungi una docstring a `{func}`"), ("it", "correggi il refuso nel README"),
+        ("ru", "переименуй `tmp` в `buffer` в {file}"), ("ru", "какой порт у сервера?"),
+        ("zh", "运行一下测试，告诉我结果"), ("zh", "给 `{func}` 加一行注释"),
+        ("ja", "{file} の未使用の import を消して"), ("ja", "バージョンを 2.0.1 に上げて"),
+        ("ko", "README 오타 고쳐줘"), ("ko", "변경 사항 커밋해줘"),
+    ],
+    "regular": [
+        ("de", "npm test schlägt fehl, warum?"),
+        ("de", "Füg einen Endpunkt /health hinzu, der die DB prüft"),
+        ("fr", "le build casse, trouve pourquoi"), ("es", "escribe tests para `{func}`"),
+        ("pt", "o teste de login está falhando, descobre o motivo"),
+        ("it", "aggiungi la paginazione all'endpoint degli ordini"),
+        ("ru", "тест падает, разберись и почини"), ("zh", "测试挂了，查一下原因"),
+        ("ja", "lint のエラーを直して"), ("ko", "빌드가 깨졌어, 원인 찾아서 고쳐줘"),
+    ],
+}
+TERSE_EXTRA = ["sim, pode", "sì, procedi", "да, делай", "네, 진행해", "fix it", "go", "ok do it",
+               "yes please"]
+PROPOSALS_EXTRA = [
+    "The failing test comes from an off-by-one in `{func}`; I'd fix the loop bound and add a "
+    "case for the empty list. Go ahead?",
+    "I can add the endpoint in {file} with input validation and two tests. Want me to?",
+    "The lint errors are in three functions of {file}; I'd fix them and rerun the linter. OK?",
+    "I'd rewrite `{func}` to stream the rows and cover it with a test. Shall I?",
+]
+
 TERSE = ["yes do it", "go ahead", "continue", "ok", "sounds good, proceed", "yep", "do it",
          "lgtm, go", "please continue", "sure", "ja, mach das", "vas-y", "adelante",
          "好的，继续", "はい、進めてください", "yes", "k", "proceed"]
@@ -360,6 +409,8 @@ class Builder:
         self.compaction = compaction
         self.prefix = prefix
         self.records: list[dict[str, Any]] = []
+        self.proposals: dict[str, list[str]] = PROPOSALS
+        self.terse_words = TERSE
 
     def fill(self, text: str) -> str:
         func = self.rng.choice(FUNCS)
@@ -407,9 +458,9 @@ class Builder:
 
     def terse(self, tier: str) -> None:
         lang, text = self.phrase(tier)
-        proposal = self.fill(self.rng.choice(PROPOSALS[tier]))
+        proposal = self.fill(self.rng.choice(self.proposals[tier]))
         msgs = [*self.env(text), {"role": "assistant", "content": proposal},
-                self.user(self.rng.choice(TERSE))]
+                self.user(self.rng.choice(self.terse_words))]
         self.add(tier, "terse_followup", lang, msgs)
 
     def switch(self, tier: str) -> None:
@@ -496,6 +547,20 @@ def build(phrases: dict[str, list[tuple[str, str]]], plan_mode: list[str],
     return b.records
 
 
+def build_weak(phrases: dict[str, list[tuple[str, str]]], rng: random.Random, prefix: str,
+               scale: int) -> list[dict]:
+    """Extra records for the weak categories, `scale` rounds."""
+    b = Builder(rng, phrases, [], [], prefix)
+    b.proposals = {**PROPOSALS, "regular": PROPOSALS["regular"] + PROPOSALS_EXTRA}
+    b.terse_words = TERSE + TERSE_EXTRA
+    for _ in range(scale):
+        b.single("compact")
+        b.single("regular")
+        b.with_tools("regular")
+        b.terse("regular")
+    return b.records
+
+
 def harness() -> dict[str, Any]:
     """System prompt, environment message and tools, from the captured Claude Code request."""
     lines = CAPTURE.read_text().splitlines()
@@ -523,6 +588,16 @@ def main() -> None:
     cp_tr, cp_ho = split(COMPACTION, rng)
     train = build({t: p[0] for t, p in pools.items()}, pm_tr, cp_tr, rng, "train", 27)
     heldout = build({t: p[1] for t, p in pools.items()}, pm_ho, cp_ho, rng, "heldout", 9)
+    if WEAK_SCALE:
+        weak_rng = random.Random(SEED + 1)
+        weak: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
+            "compact": split(FOREIGN_EXTRA["compact"], weak_rng),
+            "regular": split([("en", p) for p in REGULAR_BRIEF] + FOREIGN_EXTRA["regular"],
+                             weak_rng)}
+        train += build_weak({t: p[0] for t, p in weak.items()}, weak_rng, "train-weak",
+                            WEAK_SCALE)
+        heldout += build_weak({t: p[1] for t, p in weak.items()}, weak_rng, "heldout-weak",
+                              max(1, WEAK_SCALE // 3))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "harness.json").write_text(json.dumps(harness(), ensure_ascii=False, indent=1))
     for name, records in (("train", train), ("heldout", heldout)):

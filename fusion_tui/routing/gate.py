@@ -66,6 +66,8 @@ NGRAM_SCALE = 2.0
 """Scale of the ask's hashed character n-grams (grouped CV, docs/routing.md)."""
 MULTILINGUAL_SCALE = 2.0
 """Scale of the optional multilingual encoder's vector of the ask (grouped CV)."""
+TRANSLATED_ANCHORS = False
+"""Whether the tier anchors include their paraphrases in the corpus's other languages."""
 
 Matrix = npt.NDArray[np.float32]
 
@@ -136,15 +138,24 @@ class HarnessMode:
     signals: dict[str, float]
 
 
-class _Exemplars:
-    GROUPS = {"plan": ex.PLAN_MODE, "exit": ex.EXIT_PLAN, "negative": ex.HARNESS_NEGATIVE,
-              "compaction": ex.COMPACTION + ex.COMPACTION_CLIENTS,
-              "compaction_negative": ex.COMPACTION_NEGATIVE, "title": ex.TITLE,
-              "title_negative": ex.TITLE_NEGATIVE, "subagent": ex.SUBAGENT,
-              "main_agent": ex.MAIN_AGENT, **{f"anchor_{tier}": ex.TIER_ANCHORS[tier]
-                                              for tier in ("compact", "regular", "plan")}}
+def tier_anchor_texts(tier: str) -> tuple[str, ...]:
+    """The tier's anchors: the English ones and, when `TRANSLATED_ANCHORS`, the same task types
+    in the corpus's other languages."""
+    texts = ex.TIER_ANCHORS[tier]
+    if TRANSLATED_ANCHORS:
+        texts += tuple(t for lang in ex.TIER_ANCHORS_TRANSLATED.values() for t in lang[tier])
+    return texts
 
+
+class _Exemplars:
     def __init__(self, embedder: Embedder, cache: HeadCache | None = None) -> None:
+        self.GROUPS = {
+            "plan": ex.PLAN_MODE, "exit": ex.EXIT_PLAN, "negative": ex.HARNESS_NEGATIVE,
+            "compaction": ex.COMPACTION + ex.COMPACTION_CLIENTS,
+            "compaction_negative": ex.COMPACTION_NEGATIVE, "title": ex.TITLE,
+            "title_negative": ex.TITLE_NEGATIVE, "subagent": ex.SUBAGENT,
+            "main_agent": ex.MAIN_AGENT,
+            **{f"anchor_{tier}": tier_anchor_texts(tier) for tier in TIERS}}
         texts = [t for group in self.GROUPS.values() for t in group]
         if cache is not None and embedder.fingerprint:
             matrix = cache.vectors(embedder.fingerprint, texts, embedder.embed)

@@ -60,6 +60,12 @@ class AskEncoder:
         return vec
 
 
+    def clear_cache(self) -> None:
+        """Forget every cached vector (benchmarks time a new ask with it)."""
+        with self._lock:
+            self._cache.clear()
+
+
 def load_ask_encoder(name: str) -> AskEncoder | None:
     """The encoder named by `routing.gate.ask_model` ("" for none)."""
     if not name:
