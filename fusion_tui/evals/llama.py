@@ -32,13 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import xllamacpp
     except ImportError:
-        print("fusion-tui: xllamacpp is not installed (pip install 'fusion-tui[real-model]')",
-              file=sys.stderr)
+        sys.stderr.write("fusion-tui: xllamacpp is not installed "
+                         "(pip install 'fusion-tui[real-model]')\n")
         return 2
     try:
         model = args.model or ensure_model().path
     except (ModelFetchError, OSError) as exc:
-        print(f"fusion-tui: {exc}", file=sys.stderr)
+        sys.stderr.write(f"fusion-tui: {exc}\n")
         return 1
     params = xllamacpp.CommonParams()
     params.model.path = str(model)
