@@ -96,9 +96,13 @@ def export_model(source: str, dest: Path, *, quantize: bool = True, force: bool 
         onnx_dir = dest / "onnx"
         onnx_dir.mkdir(parents=True, exist_ok=True)
         if quantize:
-            # Dynamic int8 (weights quantized, activations at run time): no calibration data,
-            # and AVX2 instructions run on every x86_64 CPU of the last decade and on ARM too.
-            qconfig = AutoQuantizationConfig.avx2(is_static=False, per_channel=True)
+            # Dynamic int8 (weights quantized, activations at run time): no calibration data.
+            # Signed per-channel weights (optimum's AVX-512 VNNI configuration; the graph is
+            # plain ONNX and runs on any CPU): on all-MiniLM-L6-v2 the worst parity sentence
+            # is 0.991 against 0.9887 with unsigned weights (AVX2 configuration), whose
+            # vectors fell under the 0.99 bar as soon as the gate batched texts differently.
+            # The parity check below runs on the user's machine and says if it does not hold.
+            qconfig = AutoQuantizationConfig.avx512_vnni(is_static=False, per_channel=True)
             try:
                 ORTQuantizer.from_pretrained(work, file_name="model.onnx").quantize(
                     quantization_config=qconfig, save_dir=onnx_dir)
