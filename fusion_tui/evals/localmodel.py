@@ -113,9 +113,9 @@ def main() -> int:
     try:
         report = ensure_model()
     except (ModelFetchError, OSError) as exc:
-        print(f"fusion-tui: model fetch failed: {exc}", file=sys.stderr)
+        sys.stderr.write(f"fusion-tui: model fetch failed: {exc}\n")
         return 1
-    print(report.path)
+    sys.stdout.write(f"{report.path}\n")
     return 0
 
 
