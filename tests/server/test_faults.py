@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -26,6 +25,7 @@ from tests.support.raw_server import (
     chunk,
     json_reply,
     refused_url,
+    serve_raw,
     sse,
     until_closed,
 )
@@ -39,20 +39,6 @@ START = (b'event: message_start\ndata: {"type":"message_start","message":{"id":"
          b'"usage":{"input_tokens":1,"output_tokens":1}}}\n\n')
 ANTHROPIC_ERROR = {"type": "error", "error": {"type": "api_error", "message": "busy"}}
 TIMEOUT_S = 0.3
-
-
-@pytest.fixture
-async def raw() -> AsyncIterator[list[RawServer]]:
-    servers: list[RawServer] = []
-    yield servers
-    for server in servers:
-        await server.stop()
-
-
-async def serve_raw(raw: list[RawServer], script: Script) -> tuple[RawServer, str]:
-    server = RawServer(script)
-    raw.append(server)
-    return server, await server.start()
 
 
 def upstream(base: str, uid: str = "raw", kind: str = "anthropic",

@@ -9,7 +9,6 @@ import asyncio
 import gzip
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
@@ -19,10 +18,10 @@ import pytest
 from tests.support.http import call
 from tests.support.raw_server import (
     SSE_HEAD,
-    RawServer,
     Script,
     chunk,
     json_reply,
+    serve_raw,
     until_closed,
 )
 
@@ -48,20 +47,6 @@ def openai_answer(text: str) -> dict[str, Any]:
 
 def answer_for(kind: str, text: str) -> dict[str, Any]:
     return anthropic_answer(text) if kind == "anthropic" else openai_answer(text)
-
-
-@pytest.fixture
-async def raw() -> AsyncIterator[list[RawServer]]:
-    servers: list[RawServer] = []
-    yield servers
-    for server in servers:
-        await server.stop()
-
-
-async def serve_raw(raw: list[RawServer], script: Script) -> tuple[RawServer, str]:
-    server = RawServer(script)
-    raw.append(server)
-    return server, await server.start()
 
 
 def sending(data: bytes) -> Script:

@@ -120,3 +120,11 @@ class RawServer:
         for task in list(self.tasks):
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def serve_raw(raw: list[RawServer], script: Script) -> tuple[RawServer, str]:
+    """Start a RawServer running `script`, kept in `raw` (the `raw` fixture) to be stopped;
+    the server and its base URL."""
+    server = RawServer(script)
+    raw.append(server)
+    return server, await server.start()

@@ -9,6 +9,7 @@ import pytest
 
 from fusion_tui.routing.failover import Attempt, CircuitBreakers, call_with_failover
 from fusion_tui.upstreams.base import UpstreamError, UpstreamReply
+from tests.support.streams import ScriptedStream
 
 
 class Clock:
@@ -140,26 +141,7 @@ async def test_open_breaker_is_skipped() -> None:
     assert calls == ["b"] and result.upstream_id == "b"
 
 
-class Stream:
-    """A scripted stream that says whether it was closed."""
-
-    def __init__(self, *chunks: bytes) -> None:
-        self.chunks = list(chunks)
-        self.closed = False
-
-    def __aiter__(self) -> Stream:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self.chunks:
-            raise StopAsyncIteration
-        return self.chunks.pop(0)
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-def streamed(stream: Stream) -> UpstreamReply:
+def streamed(stream: ScriptedStream) -> UpstreamReply:
     return UpstreamReply(200, {}, stream=stream)
 
 
@@ -167,9 +149,9 @@ def streamed(stream: Stream) -> UpstreamReply:
                                      b'data: "text"\n\n'])
 async def test_malformed_first_event_fails_over_and_the_bad_stream_is_closed(
         garbage: bytes) -> None:
-    bad = Stream(b": keep-alive\n\nevent: message_start\n" + garbage)
+    bad = ScriptedStream(b": keep-alive\n\nevent: message_start\n" + garbage)
     call, calls = scripted({"a": [streamed(bad)],
-                            "b": [streamed(Stream(b'data: {"ok":1}\n\n'))]})
+                            "b": [streamed(ScriptedStream(b'data: {"ok":1}\n\n'))]})
     failures: list[Attempt] = []
     result = await call_with_failover(["a", "b"], call, CircuitBreakers(),
                                       on_failure=lambda a, r: failures.append(a))
@@ -182,7 +164,7 @@ async def test_only_the_first_event_is_judged_before_the_relay() -> None:
     """Later events, even in the same read, are the relay's to judge as they go out (parsing
     a whole first chunk, often the whole answer, would delay the client's first byte)."""
     chunk = b'event: message_start\ndata: {"type":"message_start"}\n\ndata: {not json\n\n'
-    call, calls = scripted({"a": [streamed(Stream(chunk))]})
+    call, calls = scripted({"a": [streamed(ScriptedStream(chunk))]})
     result = await call_with_failover(["a", "b"], call, CircuitBreakers())
     assert calls == ["a"] and result.reply is not None and result.reply.stream is not None
     assert [c async for c in result.reply.stream] == [chunk]
@@ -191,15 +173,15 @@ async def test_only_the_first_event_is_judged_before_the_relay() -> None:
 async def test_peek_waits_for_the_first_event_and_gives_everything_back() -> None:
     parts = [b": keep-alive\n\n", b"event: message_start\nda", b'ta: {"a":1}\n\n',
              b"data: {not json\n\n"]
-    call, _ = scripted({"a": [streamed(Stream(*parts))]})
+    call, _ = scripted({"a": [streamed(ScriptedStream(*parts))]})
     result = await call_with_failover(["a"], call, CircuitBreakers())
     assert result.reply is not None and result.reply.stream is not None
     assert [c async for c in result.reply.stream] == parts  # later garbage is the relay's
 
 
 async def test_done_first_is_an_event_and_comments_alone_are_not() -> None:
-    call, _ = scripted({"a": [streamed(Stream(b"data: [DONE]\n\n"))],
-                        "b": [streamed(Stream(b": ping\n\n", b"event: x\n\n"))]})
+    call, _ = scripted({"a": [streamed(ScriptedStream(b"data: [DONE]\n\n"))],
+                        "b": [streamed(ScriptedStream(b": ping\n\n", b"event: x\n\n"))]})
     result = await call_with_failover(["a"], call, CircuitBreakers())
     assert result.reply is not None and result.reply.ok
     result = await call_with_failover(["b"], call, CircuitBreakers())

@@ -18,6 +18,7 @@ from fusion_tui.protocols.wire import Wire
 from fusion_tui.routing.failover import _peek
 from fusion_tui.upstreams.anthropic import apply_limits
 from fusion_tui.upstreams.base import ClientBody, UpstreamReply, wire_bytes
+from tests.support.streams import ScriptedStream
 
 RAW = b'{"model": "m",  "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}'
 
@@ -110,25 +111,6 @@ def test_a_plain_text_delta_passes() -> None:
         "delta": {"type": "text_delta", "text": "a", "extra": 1}, "more": None})
 
 
-class Source:
-    """An async iterator of chunks that records being closed."""
-
-    def __init__(self, chunks: list[bytes]) -> None:
-        self.chunks = list(chunks)
-        self.closed = False
-
-    def __aiter__(self) -> Source:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if not self.chunks:
-            raise StopAsyncIteration
-        return self.chunks.pop(0)
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
 async def drain(stream: AsyncIterator[bytes]) -> list[bytes]:
     return [chunk async for chunk in stream]
 
@@ -138,14 +120,14 @@ async def test_a_checked_stream_is_peeked_without_parsing_again() -> None:
     would not even parse), and hands every chunk back in order."""
     ping = checked_frames(b"not sse at all", [(SSEEvent("ping", ""), None)])
     first = checked_frames(b"still not sse", [(SSEEvent("message_start", "{}"), {})])
-    source = Source([ping, first, b"rest"])
+    source = ScriptedStream(ping, first, b"rest")
     reply = await _peek(UpstreamReply(200, stream=source))
     assert reply.stream is not None
     assert await drain(reply.stream) == [ping, first, b"rest"]
 
 
 async def test_a_peeked_stream_closes_the_stream_underneath() -> None:
-    source = Source([b"event: a\ndata: {}\n\n", b"event: b\ndata: {}\n\n"])
+    source = ScriptedStream(b"event: a\ndata: {}\n\n", b"event: b\ndata: {}\n\n")
     reply = await _peek(UpstreamReply(200, stream=source))
     assert reply.stream is not None
     assert await reply.stream.__anext__() == b"event: a\ndata: {}\n\n"
