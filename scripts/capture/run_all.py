@@ -4,6 +4,7 @@
     .venv/bin/python scripts/capture/run_all.py --only NAME...  # (re)capture these
     .venv/bin/python scripts/capture/run_all.py --all           # recapture everything
     .venv/bin/python scripts/capture/run_all.py --list          # scenarios and their state
+    .venv/bin/python scripts/capture/run_all.py --relabel       # apply relabels.yaml
 
 Each scenario runs in a fresh copy of its repo with a fresh HOME against the scripted server;
 its captures replace that scenario's lines in fusion_tui/routing/data/real/captures.jsonl.gz
@@ -34,6 +35,7 @@ from server import ScriptedServer
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CORPUS = ROOT / "fusion_tui" / "routing" / "data" / "real" / "captures.jsonl.gz"
+RELABELS = HERE / "relabels.yaml"
 PROTOCOL = {"claude-code": "anthropic", "codex": "responses", "opencode": "openai"}
 
 
@@ -125,6 +127,29 @@ async def capture(sc: dict[str, Any], slot: int) -> tuple[list[dict[str, Any]], 
     return records, log
 
 
+def load_relabels() -> dict[tuple[str, int, str], dict[str, Any]]:
+    """The label review's decisions, by (scenario, turn, kind)."""
+    entries = yaml.safe_load(RELABELS.read_text(encoding="utf-8")) or []
+    return {(e["scenario"], int(e["turn"]), e["kind"]): e for e in entries}
+
+
+def apply_relabels(records: list[dict[str, Any]]) -> int:
+    """Set the reviewed tier on the records of a relabelled step; how many changed. A record
+    whose tier is neither the entry's `from` nor its `to` is an error (the scenario changed
+    since the review: review it again)."""
+    relabels, changed = load_relabels(), 0
+    for rec in records:
+        entry = relabels.get((rec["scenario"], rec["turn"], rec["kind"]))
+        if entry is None or rec["tier"] == entry["to"]:
+            continue
+        if rec["tier"] != entry["from"]:
+            raise SystemExit(f"relabels.yaml: {rec['id']} is {rec['tier']}, the review "
+                             f"expected {entry['from']}: review that step again")
+        rec["tier"] = entry["to"]
+        changed += 1
+    return changed
+
+
 async def main_async(args: argparse.Namespace) -> int:
     scenarios = load_scenarios()
     names = {s["name"] for s in scenarios}
@@ -133,6 +158,10 @@ async def main_async(args: argparse.Namespace) -> int:
     for rec in corpus:  # the split is the scenario's, as defined now
         rec["split"] = split_of[rec["scenario"]]
     have = {r["scenario"] for r in corpus}
+    if args.relabel:
+        print(f"relabelled {apply_relabels(corpus)} requests")
+        write_corpus(corpus)
+        return 0
     if args.list:
         for sc in scenarios:
             n = sum(1 for r in corpus if r["scenario"] == sc["name"])
@@ -155,6 +184,7 @@ async def main_async(args: argparse.Namespace) -> int:
             sc = queue.pop(0)
             started = time.monotonic()
             records, log = await capture(sc, slot)
+            apply_relabels(records)
             problems.extend(log)
             corpus = [r for r in corpus if r["scenario"] != sc["name"]] + records
             write_corpus(corpus)
@@ -178,6 +208,8 @@ def main() -> int:
     parser.add_argument("--client", help="only scenarios of this client")
     parser.add_argument("--list", action="store_true", help="list scenarios and counts")
     parser.add_argument("--jobs", type=int, default=1, help="scenarios run at once (<= 2)")
+    parser.add_argument("--relabel", action="store_true",
+                        help="apply relabels.yaml to the corpus and write it")
     parser.add_argument("--strict", action="store_true", help="exit 1 on any problem")
     return asyncio.run(main_async(parser.parse_args()))
 
