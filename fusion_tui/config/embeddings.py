@@ -82,9 +82,11 @@ class GateSettings(_Strict):
     knn_weight: float = Field(0.0, ge=0, le=1)
     """Share of the kNN vote in the scores (the rest: softmax regression). 0 measured best on
     the held-out set with the test model."""
-    ask_model: Literal["", "use-multilingual-v3"] = ""
-    """An optional second encoder of the ask for the head ("" none; `use-multilingual-v3`:
-    Google's USE multilingual, the `multilingual` extra). See docs/routing.md."""
+    ask_model: Literal["", "use-multilingual-v3"] = "use-multilingual-v3"
+    """A second encoder of the ask for the head: `use-multilingual-v3` (Google's USE
+    multilingual, pure numpy, the default: it reads the asks the English test model cannot)
+    or "" (none: the embedding model and the ask's character n-grams only). See
+    docs/routing.md."""
     l2: float = Field(3e-2, ge=0)
     """L2 penalty of the gate's softmax-regression head (3e-2 measured best in grouped
     cross-validation over the real captures' train split)."""

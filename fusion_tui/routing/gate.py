@@ -46,7 +46,7 @@ from fusion_tui.routing.kinds import (
     lane_id,
 )
 from fusion_tui.routing.lexical import NGRAM_BUCKETS, char_ngrams
-from fusion_tui.routing.multilingual import AskEncoder, load_ask_encoder
+from fusion_tui.routing.multilingual import AskEncoder, load_ask_encoder, preload
 from fusion_tui.routing.steering import SteeringExamples
 
 log = logging.getLogger(__name__)
@@ -521,6 +521,10 @@ class GateService(EmbedderService):
         self.learn_errors = 0
         super().__init__(settings, publish=publish, test_model_dir=test_model_dir,
                          prepare=self._prepare_gate)
+
+    def _load_sync(self) -> None:
+        preload(self.gate_settings.ask_model)  # loads while the embedding model does
+        super()._load_sync()
 
     def _prepare_gate(self, embedder: Embedder) -> Gate:
         def progress(stage: str, done: int, total: int) -> None:

