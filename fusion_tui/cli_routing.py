@@ -156,8 +156,9 @@ def register(sub: Any, common: Any, load: Any) -> None:
 def add_eval_routing_args(routing: Any, load: Any) -> None:
     """Arguments of `eval routing`."""
     routing.add_argument("file", type=Path, nargs="?",
-                         help="labelled JSONL(.gz): {label, body} or captures {tier, protocol, "
-                              "body}; default: the shipped real captures, held-out split")
+                         help="labelled JSONL (.gz, .xz or plain): {label, body} or captures "
+                              "{tier, protocol, body}; default: the shipped real captures, "
+                              "held-out split")
     routing.add_argument("--split", choices=["train", "heldout", "all"],
                          help="which split of a capture file (default: heldout for the shipped "
                               "captures, all for a file you name)")

@@ -1,20 +1,21 @@
 """The gate's training and evaluation material: the synthetic set, the real captured requests
-(`data/real/captures.jsonl.gz`, gzip JSONL, written by scripts/capture) and a person's own
+(`data/real/captures.jsonl.xz`, xz JSONL, written by scripts/capture) and a person's own
 steering examples. Every request is read in Anthropic shape, whatever protocol it came in."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import lzma
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from fusion_tui.protocols.wire import Wire
 from fusion_tui.routing.data import DATA_DIR, TIERS, load_examples
 
-REAL_CAPTURES = DATA_DIR / "real" / "captures.jsonl.gz"
+REAL_CAPTURES = DATA_DIR / "real" / "captures.jsonl.xz"
 PROTOCOLS = tuple(str(w) for w in Wire)
 
 
@@ -47,14 +48,24 @@ def anthropic_view(body: dict[str, Any], protocol: str) -> dict[str, Any]:
     raise CorpusError(f"unknown protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
 
 
+def open_text(path: Path) -> IO[str]:
+    """A JSONL file for reading, decompressed by its suffix: `.xz` (the shipped corpus:
+    xz finds the system prompt and tools every request repeats, which gzip's 32 KB window
+    cannot), `.gz`, or plain text."""
+    if path.suffix == ".xz":
+        return lzma.open(path, "rt", encoding="utf-8")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rt", encoding="utf-8") as handle:
+        with open_text(path) as handle:
             for n, line in enumerate(handle, 1):
                 if line.strip():
                     yield n, line
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, lzma.LZMAError) as exc:
         raise CorpusError(f"{path}: {exc}") from exc
 
 

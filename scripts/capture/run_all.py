@@ -7,7 +7,7 @@
     .venv/bin/python scripts/capture/run_all.py --relabel       # apply relabels.yaml
 
 Each scenario runs in a fresh copy of its repo with a fresh HOME against the scripted server;
-its captures replace that scenario's lines in fusion_tui/routing/data/real/captures.jsonl.gz
+its captures replace that scenario's lines in fusion_tui/routing/data/real/captures.jsonl.xz
 (other scenarios are kept), so the corpus grows one scenario at a time.
 """
 
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import hashlib
 import json
+import lzma
 import sys
 import tempfile
 import time
@@ -32,9 +32,11 @@ from drivers import DRIVERS, cleanup
 from repos import create
 from server import ScriptedServer
 
+from fusion_tui.routing.corpus import REAL_CAPTURES, open_text
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-CORPUS = ROOT / "fusion_tui" / "routing" / "data" / "real" / "captures.jsonl.gz"
+CORPUS = REAL_CAPTURES
 RELABELS = HERE / "relabels.yaml"
 PROTOCOL = {"claude-code": "anthropic", "codex": "responses", "opencode": "openai"}
 
@@ -80,19 +82,19 @@ def load_scenarios() -> list[dict[str, Any]]:
 def read_corpus() -> list[dict[str, Any]]:
     if not CORPUS.exists():
         return []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+    with open_text(CORPUS) as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
 def write_corpus(records: list[dict[str, Any]]) -> None:
     CORPUS.parent.mkdir(parents=True, exist_ok=True)
     records.sort(key=lambda r: (r["scenario"], r["id"]))
-    # mtime=0 keeps the file byte-identical for identical content.
+    # xz keeps no timestamp: identical content gives an identical file. Its window finds the
+    # system prompt and tools that every request repeats (95 MB of JSON -> 0.3 MB).
     tmp = CORPUS.with_suffix(".tmp")
-    with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
-                                               compresslevel=9) as gz:
+    with lzma.open(tmp, "wb", preset=9 | lzma.PRESET_EXTREME) as xz:
         for rec in records:
-            gz.write((json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n").encode())
+            xz.write((json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n").encode())
     tmp.replace(CORPUS)  # atomic: an interrupted run never leaves a truncated corpus
 
 

@@ -5,17 +5,16 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from collections import Counter
-from pathlib import Path
 
-CORPUS = (Path(__file__).resolve().parents[2] / "fusion_tui" / "routing" / "data" / "real"
-          / "captures.jsonl.gz")
+from fusion_tui.routing.corpus import REAL_CAPTURES, open_text
+
+CORPUS = REAL_CAPTURES
 
 
 def main() -> None:
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+    with open_text(CORPUS) as fh:
         records = [json.loads(line) for line in fh]
     cells = Counter((r["client"], r["kind"], r["tier"], r["split"]) for r in records)
     print(f"{'client':12} {'kind':11} {'tier':8} {'train':>6} {'heldout':>8}")

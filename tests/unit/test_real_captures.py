@@ -1,11 +1,11 @@
-"""The captured real-request corpus (fusion_tui/routing/data/real/captures.jsonl.gz): its
+"""The captured real-request corpus (fusion_tui/routing/data/real/captures.jsonl.xz): its
 schema, its split by scenario, the coverage of its held-out part, and that no credential or
 device id is in it. See docs/routing.md, "Real captures" and "Labelling rubric"."""
 
 from __future__ import annotations
 
-import gzip
 import json
+import lzma
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 CORPUS = (Path(__file__).resolve().parents[2] / "fusion_tui" / "routing" / "data" / "real"
-          / "captures.jsonl.gz")
+          / "captures.jsonl.xz")
 KEYS = {"id", "client", "protocol", "scenario", "turn", "kind", "tier", "split", "lang", "body"}
 PROTOCOL = {"claude-code": "anthropic", "codex": "responses", "opencode": "openai"}
 KINDS = {"main", "title", "compaction", "subagent"}
@@ -26,7 +26,7 @@ SECRET = re.compile(r"sk-ant-[A-Za-z0-9_-]{8,}|sk-[A-Za-z0-9]{20,}|Bearer [A-Za-
 
 @pytest.fixture(scope="module")
 def records() -> list[dict[str, Any]]:
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+    with lzma.open(CORPUS, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
 
 
@@ -77,7 +77,8 @@ def test_split_is_by_scenario_and_heldout_covers_everything(
         splits[r["scenario"]].add(r["split"])
     assert all(len(s) == 1 for s in splits.values()), "a scenario straddles the split"
     held = [s for s, v in splits.items() if v == {"heldout"}]
-    assert 0.2 <= len(held) / len(splits) <= 0.35
+    # Round four grew the train split (new train scenarios outnumber the new held-out ones).
+    assert 0.15 <= len(held) / len(splits) <= 0.35
     heldout = [r for r in records if r["split"] == "heldout"]
     train = [r for r in records if r["split"] == "train"]
     for part in (heldout, train):
@@ -100,4 +101,5 @@ def test_no_credentials_or_device_ids(records: list[dict[str, Any]]) -> None:
 
 
 def test_file_stays_small() -> None:
-    assert CORPUS.stat().st_size < 24 * 1024 * 1024
+    # It ships in the wheel; xz stores the system prompt and tools every request repeats once.
+    assert CORPUS.stat().st_size < 4 * 1024 * 1024
