@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,6 +43,10 @@ from fusion_tui.tui.widgets import EVENT_SINK, StatusBar
 EXIT_START_FAILED = 1
 
 QUIT_SIGNALS = ("SIGTERM", "SIGHUP")
+QUIT_GRACE_S = 10.0
+"""After a quit signal, once the proxy has stopped (recordings flushed), how long the terminal
+may take to be given back before the process exits without it: when the terminal itself is
+gone (a closed tmux pane or window), Textual's driver blocks forever writing to it."""
 """Signals that quit the dashboard cleanly (SIGINT is a key press for Textual: ctrl+c)."""
 
 
@@ -265,7 +271,23 @@ class FusionApp(App[None]):
         if self.runtime is not None:
             self.status_bar.address = "stopping…"
             await self.stop_runtime()
+        if self.signalled:
+            self._exit_even_without_a_terminal()
         self.exit()
+
+    def _exit_even_without_a_terminal(self) -> None:
+        """The proxy is stopped: if giving the terminal back has not ended the process within
+        QUIT_GRACE_S (the terminal hung up, so the driver's writes never complete), end it."""
+        def leave() -> None:
+            logging.getLogger(__name__).warning(
+                "%s: the terminal did not come back within %.0f s (gone?): exiting without it",
+                self.signalled, QUIT_GRACE_S)
+            logging.shutdown()
+            os._exit(0)
+
+        timer = threading.Timer(QUIT_GRACE_S, leave)
+        timer.daemon = True  # a normal exit does not wait for it
+        timer.start()
 
 
 async def _run(app: FusionApp, runtime: Runtime) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import os
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -74,3 +75,49 @@ def test_a_signal_quits_and_restores_the_terminal(signame: str, tmp_path: Path) 
             proc.wait()
         os.close(master)
         os.close(slave)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux for a terminal")
+def test_closing_the_tmux_pane_ends_the_process(tmp_path: Path) -> None:
+    """A closed tmux pane: the terminal is gone and SIGHUP arrives. Textual cannot give a
+    vanished terminal back (its driver blocks writing to it), so once the proxy has stopped
+    the process ends by itself (QUIT_GRACE_S) instead of holding its port for ever."""
+    config = tmp_path / "config.yaml"
+    bundled = (REPO / "fusion_tui" / "config" / "bundled.yaml").read_text(encoding="utf-8")
+    config.write_text(bundled.replace("port: 8787", "port: 0"), encoding="utf-8")
+    socket, session = f"fusion-hup-{os.getpid()}", "hup"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUSION_")}
+    env.update({"XDG_STATE_HOME": str(tmp_path / "state"), "HOME": str(tmp_path),
+                "XDG_CONFIG_HOME": str(tmp_path / "config"), "TERM": "xterm-256color"})
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
+                              env=env, check=False).stdout
+
+    command = f"exec {sys.executable} -m fusion_tui.cli demo --config {config}"
+    tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", "-c", str(tmp_path),
+         command)
+    try:
+        pid = int(tmux("list-panes", "-t", session, "-F", "#{pane_pid}").split()[0])
+        deadline = time.monotonic() + 90
+        while "fusion-tui" not in tmux("capture-pane", "-p", "-t", session):
+            assert time.monotonic() < deadline, "the dashboard never showed"
+            time.sleep(0.5)
+        time.sleep(2)  # the demo's proxy is up and its agent talking
+        tmux("kill-session", "-t", session)
+        deadline = time.monotonic() + 60
+        while os.path.exists(f"/proc/{pid}") or _alive(pid):
+            assert time.monotonic() < deadline, "still running a minute after its pane closed"
+            time.sleep(0.5)
+    finally:
+        tmux("kill-server")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
