@@ -38,7 +38,7 @@ from fusion_tui.routing.corpus import load_captures
 from fusion_tui.routing.data import HELDOUT, TRAIN, expand, load_examples
 from fusion_tui.routing.embedder import Embedder
 from fusion_tui.routing.gate import Gate, is_terse
-from fusion_tui.routing.head import Layout, LinearHead, softmax
+from fusion_tui.routing.head import Layout, LinearHead, balanced_weights, softmax
 from fusion_tui.routing.kinds import CHORE_TIER
 from fusion_tui.routing.modelstore import TEST_MODEL_FILE, assemble_test_model
 
@@ -260,11 +260,7 @@ class MLPHead:
         n = x.shape[0]
         k = len(TIERS)
         onehot = np.eye(k, dtype=np.float32)[labels]
-        counts = np.bincount(labels, minlength=k).astype(np.float32)
-        weight = (n / (k * np.clip(counts, 1, None)))[labels]
-        if sample_weight is not None:
-            weight = weight * np.asarray(sample_weight, dtype=np.float32)
-        weight = (weight / weight.mean())[:, None].astype(np.float32)
+        weight = balanced_weights(labels, k, sample_weight)
         order = np.random.default_rng(seed).permutation(n)
         cut = int(n * inner_share)
         inner, rest = order[:cut], order[cut:]

@@ -92,6 +92,17 @@ def softmax(z: Matrix) -> Matrix:
     return out
 
 
+def balanced_weights(labels: npt.NDArray[np.int64], k: int,
+                     sample_weight: Sequence[float] | None = None) -> Matrix:
+    """Per-row weights (a column) that give each of the k classes the same total weight,
+    times the rows' own weights, normalised to mean 1."""
+    counts = np.bincount(labels, minlength=k).astype(np.float32)
+    weight = (labels.shape[0] / (k * np.clip(counts, 1, None)))[labels]
+    if sample_weight is not None:
+        weight = weight * np.asarray(sample_weight, dtype=np.float32)
+    return (weight / weight.mean())[:, None].astype(np.float32)
+
+
 @dataclass
 class LinearHead:
     """Softmax regression: `probs = softmax(x @ weights + bias)`."""
@@ -110,11 +121,7 @@ class LinearHead:
         n, d = x.shape
         k = len(TIERS)
         onehot = np.eye(k, dtype=np.float32)[labels]
-        counts = np.bincount(labels, minlength=k).astype(np.float32)
-        weight = (n / (k * np.clip(counts, 1, None)))[labels]
-        if sample_weight is not None:
-            weight = weight * np.asarray(sample_weight, dtype=np.float32)
-        weight = (weight / weight.mean())[:, None].astype(np.float32)
+        weight = balanced_weights(labels, k, sample_weight)
         w = np.zeros((d, k), dtype=np.float32)
         b = np.zeros(k, dtype=np.float32)
         vw = np.zeros_like(w)

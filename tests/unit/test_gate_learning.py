@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import lzma
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,22 @@ def test_captures_of_every_protocol_read_in_anthropic_shape(tmp_path: Path) -> N
     bad = write_captures(tmp_path / "bad.jsonl.gz", [capture(1, "huge", "anthropic", {})])
     with pytest.raises(CorpusError, match=r"bad.jsonl.gz:1: .*tier"):
         load_captures(bad)
+
+
+def test_captures_read_from_xz_and_a_damaged_file_is_a_corpus_error(tmp_path: Path) -> None:
+    records = [capture(1, "compact", "anthropic", {"model": "m", "max_tokens": 9,
+                                                   "messages": [user("what is 2+2")]})]
+    good = tmp_path / "c.jsonl.xz"
+    with lzma.open(good, "wt", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in records)
+    assert [c.tier for c in load_captures(good)] == ["compact"]
+    cut = tmp_path / "cut.jsonl.xz"
+    cut.write_bytes(good.read_bytes()[:-12])  # the end-of-stream marker is gone
+    not_xz = tmp_path / "junk.jsonl.xz"
+    not_xz.write_bytes(b"\xfd7zXZ\x00 not really xz")
+    for damaged in (cut, not_xz):
+        with pytest.raises(CorpusError, match=damaged.name):
+            load_captures(damaged)
 
 
 def test_eval_routing_command_on_captures(tmp_path: Path, test_model_dir: Path,

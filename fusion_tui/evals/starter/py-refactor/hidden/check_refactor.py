@@ -23,6 +23,6 @@ source = Path("report.py").read_text()
 if source.count(">10.2f") > 1:
     problems.append("the row format string still appears more than once")
 if problems:
-    print("refactor check failed: " + "; ".join(problems))
+    sys.stdout.write("refactor check failed: " + "; ".join(problems) + "\n")
     sys.exit(1)
-print("refactor check passed")
+sys.stdout.write("refactor check passed\n")
